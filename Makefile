@@ -1,0 +1,75 @@
+# reelbeam: `make run` catalogs the bundled sample, `make test` runs the tests.
+# Both install what they need themselves (a venv from the pinned lock, the pose model).
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION ?= 0.13.9
+LOCK ?= containers/requirements.txt
+MODEL_LOCK ?= containers/model-requirements.txt
+MODEL_VENV ?= .venv-model
+MODEL ?= models/pose_landmarker_full.task
+SHARED ?= ../shared
+SAMPLE ?= sample
+OUT ?= out
+RUNNER_ARGS ?= --runner=DirectRunner --direct_running_mode=multi_processing --direct_num_workers=2
+PYTEST_ARGS ?=
+BENCH ?= full
+PATH_PATTERN ?= (?P<event>[^/]+)/(?P<day>day\d+)/(?P<camera>[^/.]+)\.\w+$$
+ID_TEMPLATE ?= {event}-{day}-{camera}
+
+.PHONY: all install run test lint format model lock schemas bench clean sample
+
+all: test
+
+$(VENV)/.installed: $(LOCK) pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install -q --python $(PY) -r $(LOCK)
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+# The pose model: built offline from the BlazePose models in the mediapipe 0.10.21 wheel,
+# in a venv of its own (it needs numpy<2 and protobuf<5), then checked with the main venv.
+$(MODEL): scripts/build_pose_model.py $(MODEL_LOCK) | $(VENV)/.installed
+	test -x $(MODEL_VENV)/bin/python || $(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(MODEL_VENV)/bin/uv pip install -q --python $(MODEL_VENV)/bin/python -r $(MODEL_LOCK)
+	$(MODEL_VENV)/bin/python scripts/build_pose_model.py --out $(MODEL)
+	$(PY) scripts/build_pose_model.py --verify $(MODEL)
+
+model: $(MODEL)
+
+sample: $(VENV)/.installed
+	$(PY) -m pipelines.sample_media $(SAMPLE)
+
+run: $(VENV)/.installed $(MODEL) sample
+	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) \
+		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
+		$(RUNNER_ARGS) $(ARGS)
+
+test: $(VENV)/.installed $(MODEL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Regenerate the pinned lock from pyproject.toml (the Beam version lives there only).
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o $(LOCK)
+
+schemas: $(VENV)/.installed
+	$(PY) -m transforms.schemas schemas
+
+bench: $(VENV)/.installed $(MODEL)
+	$(PY) -m benchmarks.run --suite $(BENCH) --out $(OUT)/bench
+
+clean:
+	rm -rf $(OUT) $(SAMPLE) .pytest_cache .ruff_cache

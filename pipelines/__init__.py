@@ -1,0 +1,1 @@
+"""reelbeam pipelines: options, launcher and the pipeline builder."""

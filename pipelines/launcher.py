@@ -1,0 +1,156 @@
+"""The launcher: parse and validate options, preflight, build, run, summarise.
+
+Exit codes: 0 when the run finished (also when some inputs failed: they are
+failure rows), 2 for bad options, 1 when the pipeline itself broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from pipelines.builder import build_pipeline
+from pipelines.options import ReelbeamOptions, absolute_output, output_is_local, split_csv, validate
+from transforms.deadletter import Clock, utc_now
+from transforms.find import normalize_input
+from transforms.paths import glob_root, has_glob
+
+EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad options or inputs found at launch: one line, exit 2, no work done."""
+
+
+def help_text() -> str:
+    """``reelbeam --help``: reelbeam's options grouped by stage (Beam's are documented by Beam)."""
+    parser = argparse.ArgumentParser(
+        prog="reelbeam",
+        description="Catalog a video archive with Apache Beam: find, probe, detect people "
+        "moving, render proxies and highlights. Beam options (--runner, --project, ...) "
+        "are accepted beside these.",
+    )
+    ReelbeamOptions._add_argparse_args(parser)
+    return parser.format_help()
+
+
+def preflight(opts: ReelbeamOptions) -> None:
+    """Cheap checks before any work: inputs readable, output writable.
+
+    Raises:
+        UsageError: with one line that says what to fix.
+    """
+    for raw in split_csv(opts.input):
+        pattern = normalize_input(raw)
+        if "://" in pattern:
+            continue
+        base = glob_root(pattern.removesuffix("/**")) if has_glob(pattern) else pattern
+        if not os.path.exists(base):
+            raise UsageError(f"--input {raw}: {base} does not exist")
+        if not os.access(base, os.R_OK):
+            raise UsageError(f"--input {raw}: {base} is not readable")
+    if opts.input_list and "://" not in opts.input_list:
+        if not os.path.isfile(opts.input_list):
+            raise UsageError(f"--input_list {opts.input_list} does not exist")
+        if not os.access(opts.input_list, os.R_OK):
+            raise UsageError(f"--input_list {opts.input_list} is not readable")
+    output = absolute_output(opts.output)
+    if output_is_local(output):
+        try:
+            os.makedirs(output, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--output {opts.output}: cannot create it ({exc.strerror})") from exc
+    probe = FileSystems.join(output, f".reelbeam-preflight-{uuid.uuid4().hex}")
+    try:
+        with FileSystems.create(probe) as handle:
+            handle.write(b"ok")
+        FileSystems.delete([probe])
+    except Exception as exc:
+        raise UsageError(f"--output {opts.output} is not writable: {exc}") from exc
+
+
+def parse(argv: Sequence[str]) -> PipelineOptions:
+    """Beam and reelbeam options from the command line, DirectRunner unless one is named."""
+    options = PipelineOptions(list(argv))
+    if not options.view_as(StandardOptions).runner:
+        options.view_as(StandardOptions).runner = "DirectRunner"
+    return options
+
+
+def counters(result) -> dict[str, int]:
+    """reelbeam's Beam counters after a run, by name."""
+    try:
+        query = result.metrics().query(MetricsFilter().with_namespace("reelbeam"))
+    except Exception:  # some runners do not report metrics
+        return {}
+    totals: dict[str, int] = {}
+    for counter in query["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
+    return totals
+
+
+def summary_line(totals: dict[str, int], output: str) -> str:
+    """The last line of a run: what was catalogued and where it is."""
+    return (
+        f"reelbeam: {totals.get('videos_catalogued', 0)} videos catalogued, "
+        f"{totals.get('inputs_failed', 0)} failed, "
+        f"{totals.get('rows_segments', 0)} segments, "
+        f"{totals.get('rows_assets', 0)} assets; output: {output}"
+    )
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("apache_beam", "google", "urllib3", "absl"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run(
+    argv: Sequence[str] | None = None,
+    test_pipeline: beam.Pipeline | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Run reelbeam with command-line arguments; returns the exit code.
+
+    Args:
+        argv: arguments without the program name (``sys.argv[1:]`` if None).
+        test_pipeline: a pipeline to build into instead of a new one (tests).
+        clock: the clock stamped on rows (tests inject a fixed one).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in argv):
+        print(help_text())
+        return EXIT_OK
+    _configure_logging()
+    try:
+        options = parse(argv)
+        opts = options.view_as(ReelbeamOptions)
+        problems = validate(opts)
+        if problems:
+            raise UsageError("; ".join(problems))
+        preflight(opts)
+    except UsageError as exc:
+        print(f"reelbeam: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    output = absolute_output(opts.output)
+    pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
+    try:
+        build_pipeline(pipeline, opts, clock)
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception:
+        logging.exception("the pipeline broke")
+        print(f"reelbeam: error: the pipeline broke; output so far: {output}", file=sys.stderr)
+        return EXIT_BROKEN
+    print(summary_line(counters(result), output))
+    return EXIT_OK

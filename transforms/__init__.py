@@ -1,0 +1,1 @@
+"""reelbeam transforms: public composite PTransforms over small DoFns and pure functions."""

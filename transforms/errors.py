@@ -1,0 +1,84 @@
+"""The exception hierarchy that decides where a failure goes.
+
+Permanent errors (corrupt, unsupported or vanished media) go to the dead-letter
+output at once: retrying cannot help. Transient errors (IO that can pass: network
+blips, timeouts, rate limits) are raised again so that the runner retries the
+bundle. Anything unexpected is treated as permanent for that one input, so a
+single bad file can never stop a batch or crash-loop a stream.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import av
+
+
+class ReelbeamError(Exception):
+    """Base class for errors that reelbeam raises on purpose."""
+
+    permanent: bool = True
+
+
+class MediaError(ReelbeamError):
+    """The file is not media we can use; retrying will not change that."""
+
+
+class EmptyFileError(MediaError):
+    """The file has zero bytes."""
+
+
+class NoVideoStreamError(MediaError):
+    """The container opened but holds no video stream (audio only, image, data)."""
+
+
+class UnsupportedMediaError(MediaError):
+    """The container or codec cannot be decoded by this build."""
+
+
+class CorruptMediaError(MediaError):
+    """The data is damaged: truncated, missing index, undecodable packets."""
+
+
+class DecodeTimeoutError(MediaError):
+    """Decoding took longer than ``--decode_timeout_s``."""
+
+
+class SourceVanishedError(MediaError):
+    """The file was found but no longer exists when it was read."""
+
+
+class TransientIOError(ReelbeamError):
+    """IO that may succeed when retried (network, storage 5xx, timeouts)."""
+
+    permanent = False
+
+
+_TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT, errno.ECONNRESET, errno.EIO}
+
+
+def classify(exc: BaseException) -> tuple[str, bool]:
+    """Name an exception and say whether it is permanent.
+
+    Args:
+        exc: the exception raised while handling one input.
+
+    Returns:
+        ``(error_type, permanent)``: the class name recorded in the failure row,
+        and True where retrying cannot help.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, ReelbeamError):
+        return name, exc.permanent
+    if isinstance(exc, FileNotFoundError):
+        return SourceVanishedError.__name__, True
+    if isinstance(exc, PermissionError):
+        return name, True
+    if isinstance(exc, av.error.FFmpegError):
+        # FFmpeg's own errors on file input are properties of the bytes.
+        return name, True
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return name, False
+    if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
+        return name, False
+    return name, True

@@ -1,0 +1,197 @@
+"""Finding videos: globs, folders, ``**`` and file lists through Beam ``FileSystems``.
+
+The same code path serves local folders, NAS mounts and ``gs://`` buckets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import re
+from collections.abc import Iterable
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
+from transforms.errors import SourceVanishedError
+from transforms.media import is_local
+from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
+from transforms.records import FoundFile
+
+
+def normalize_input(pattern: str, base_dir: str | None = None) -> str:
+    """An absolute, normalized pattern; a local folder becomes ``folder/**`` (recursive).
+
+    Args:
+        pattern: a path, folder, glob or URI as the user typed it.
+        base_dir: folder that relative paths are relative to (the current one if None).
+    """
+    pattern = pattern.strip()
+    if not is_local(pattern):
+        return pattern + "**" if pattern.endswith("/") else pattern
+    expanded = os.path.expanduser(pattern)
+    if not os.path.isabs(expanded):
+        expanded = os.path.join(base_dir or os.getcwd(), expanded)
+    normalized = os.path.normpath(expanded)
+    if pattern.endswith("/") or (not has_glob(normalized) and os.path.isdir(normalized)):
+        return normalized.rstrip("/") + "/**"
+    return normalized
+
+
+def split_inputs(values: Iterable[str] | None) -> list[str]:
+    """``--input`` values, repeated or comma-separated, in order, without repeats."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return list(dict.fromkeys(out))
+
+
+def read_input_list(uri: str) -> list[str]:
+    """Patterns from a list file: one URI or path a line; blanks and ``#`` comments skipped.
+
+    Relative local paths are taken relative to the list's own folder.
+    """
+    with FileSystems.open(uri) as handle:
+        text = handle.read().decode("utf-8")
+    base = posixpath.dirname(uri) if is_local(uri) else None
+    lines = [line.strip() for line in text.splitlines()]
+    return [normalize_input(line, base) for line in lines if line and not line.startswith("#")]
+
+
+class _MatchFn(beam.DoFn):
+    """pattern -> FileMetadata of every match; a missing named file is a failure row."""
+
+    def __init__(self, clock: Clock):
+        self._clock = clock
+
+    def process(self, pattern: str):
+        try:
+            metadata = call_with_retries(lambda: self._match(pattern))
+        except Exception as exc:
+            yield pvalue.TaggedOutput(
+                FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
+            )
+            return
+        if not metadata:
+            if has_glob(pattern):
+                logging.warning("no files match %s", pattern)
+            else:
+                exc = SourceVanishedError(f"{pattern} does not exist")
+                yield pvalue.TaggedOutput(
+                    FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
+                )
+            return
+        root = glob_root(pattern) if has_glob(pattern) else ""
+        for meta in metadata:
+            yield meta, root
+
+    @staticmethod
+    def _match(pattern: str):
+        metadata = FileSystems.match([pattern])[0].metadata_list
+        if not has_glob(pattern) and not is_local(pattern) and not metadata:
+            # gs://bucket/folder without a slash: take it as a folder.
+            metadata = FileSystems.match([pattern.rstrip("/") + "/**"])[0].metadata_list
+        if is_local(pattern):
+            metadata = [m for m in metadata if not os.path.isdir(m.path)]
+        return metadata
+
+
+def _to_found(
+    item,
+    extensions: tuple[str, ...],
+    path_pattern: str | None,
+    id_template: str | None,
+    exclude: str | None,
+) -> Iterable[FoundFile]:
+    meta, root = item
+    uri = meta.path
+    if not is_wanted(uri, extensions, root) or (exclude and uri.startswith(exclude)):
+        return
+    regex = re.compile(path_pattern) if path_pattern else None
+    fields = parse_path_fields(uri, regex)
+    yield FoundFile(
+        uri=uri,
+        size_bytes=int(meta.size_in_bytes),
+        mtime=meta.last_updated_in_seconds or None,
+        video_id=make_video_id(uri, fields, id_template),
+        path_fields=fields,
+    )
+
+
+class FindVideos(beam.PTransform):
+    """Match inputs to video files: filtered by extension, hidden/temp files skipped, deduped.
+
+    Args:
+        patterns: normalized patterns (see ``normalize_input``), known at launch.
+        input_list: a list file (local or ``gs://``) read on the workers, or None.
+        extensions: extensions to take, lower case, no dots.
+        path_pattern: regex with named groups for ``path_fields``.
+        video_id_template: ``str.format`` template over those groups.
+        exclude_prefix: a folder never to take files from (reelbeam's own output,
+            so proxies are not catalogued as sources on the next run).
+
+    Returns:
+        A ``DoOutputsTuple``: ``found`` (``FoundFile``, one per distinct URI) and
+        ``failures`` (stage ``find``).
+    """
+
+    def __init__(
+        self,
+        patterns: list[str],
+        input_list: str | None = None,
+        extensions: tuple[str, ...] = (),
+        path_pattern: str | None = None,
+        video_id_template: str | None = None,
+        exclude_prefix: str | None = None,
+        clock: Clock = utc_now,
+    ):
+        super().__init__()
+        self._patterns = patterns
+        self._input_list = input_list
+        self._extensions = extensions
+        self._path_pattern = path_pattern
+        self._template = video_id_template
+        self._exclude = exclude_prefix.rstrip("/") + "/" if exclude_prefix else None
+        self._clock = clock
+
+    def expand(self, pbegin: pvalue.PBegin):
+        sources = [pbegin | "Patterns" >> beam.Create(self._patterns)]
+        if self._input_list:
+            sources.append(
+                pbegin
+                | "ListFile" >> beam.Create([self._input_list])
+                | "ReadList" >> beam.FlatMap(read_input_list)
+            )
+        patterns = sources | "AllPatterns" >> beam.Flatten()
+        matched = patterns | "Match" >> beam.ParDo(_MatchFn(self._clock)).with_outputs(
+            FAILURES, main="matches"
+        )
+        found = (
+            matched.matches
+            | "Filter"
+            >> beam.FlatMap(
+                _to_found, self._extensions, self._path_pattern, self._template, self._exclude
+            )
+            | "KeyByUri" >> beam.Map(lambda f: (f.uri, f))
+            | "Dedupe" >> beam.CombinePerKey(_first)
+            | "Files" >> beam.Values()
+            | "Log" >> beam.ParDo(_LogFoundFn())
+        )
+        return {"found": found, "failures": matched[FAILURES]}
+
+
+def _first(values: Iterable[FoundFile]) -> FoundFile:
+    return min(values, key=lambda f: (f.size_bytes, f.mtime or 0.0))
+
+
+class _LogFoundFn(beam.DoFn):
+    def __init__(self):
+        self._found = beam.metrics.Metrics.counter("reelbeam", "files_found")
+
+    def process(self, found: FoundFile):
+        self._found.inc()
+        logging.info("found %s (%d bytes)", found.uri, found.size_bytes)
+        yield found
