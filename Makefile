@@ -12,7 +12,9 @@ MODEL ?= models/pose_landmarker_full.task
 SHARED ?= ../shared
 SAMPLE ?= sample
 OUT ?= out
-RUNNER_ARGS ?= --runner=DirectRunner --direct_running_mode=multi_processing --direct_num_workers=2
+# In-process DirectRunner for the small sample; for a real archive pass
+# RUNNER_ARGS='--runner=DirectRunner --direct_running_mode=multi_processing --direct_num_workers=N'.
+RUNNER_ARGS ?= --runner=DirectRunner
 PYTEST_ARGS ?=
 BENCH ?= full
 PATH_PATTERN ?= (?P<event>[^/]+)/(?P<day>day\d+)/(?P<camera>[^/.]+)\.\w+$$

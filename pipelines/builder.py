@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from pipelines.options import ReelbeamOptions, absolute_output, split_csv
+from pipelines.options import ReelbeamOptions, absolute_output, segment_params, split_csv
+from transforms.artifacts import WriteMotion
 from transforms.catalog import WriteCatalog
+from transforms.chunks import SplitIntoChunks
 from transforms.deadletter import Clock, utc_now
+from transforms.detect import DetectMotion, DetectParams
 from transforms.find import FindVideos, normalize_input
+from transforms.merge import MergeSegments
 from transforms.paths import parse_extensions
+from transforms.pose_backends import default_model_path
 from transforms.probe import ProbeVideos
 from transforms.rows import BuildCatalogRows
 
@@ -49,8 +54,33 @@ def build_pipeline(
         clock=clock,
     )
     probed = found["found"] | "ProbeVideos" >> ProbeVideos(clock)
-    rows = {"probe": probed.probes} | "BuildCatalogRows" >> BuildCatalogRows(clock)
-    failures = (found["failures"], probed.failures) | "AllFailures" >> beam.Flatten()
+
+    params = segment_params(options)
+    detected = (
+        probed.probes
+        | "SplitIntoChunks" >> SplitIntoChunks(options.chunk_s, options.chunk_overlap_s)
+        | "DetectMotion"
+        >> DetectMotion(
+            model_uri=options.pose_model or default_model_path(),
+            backend=f"mediapipe-{options.pose_delegate}",
+            params=DetectParams(pose_fps=options.pose_fps),
+            clock=clock,
+        )
+    )
+    motion = detected.motion | "MergeSegments" >> MergeSegments(params, options.pose_fps)
+    motion_assets = motion | "WriteMotion" >> WriteMotion(output, params, options.pose_fps)
+
+    rows = {
+        "probe": probed.probes,
+        "motion": motion,
+        "assets": motion_assets.assets,
+    } | "BuildCatalogRows" >> BuildCatalogRows(clock)
+    failures = (
+        found["failures"],
+        probed.failures,
+        detected.failures,
+        motion_assets.failures,
+    ) | "AllFailures" >> beam.Flatten()
     written = (
         (rows, failures) | "AllRows" >> beam.Flatten() | "WriteCatalog" >> WriteCatalog(output)
     )

@@ -23,6 +23,7 @@ from pipelines.options import ReelbeamOptions, absolute_output, output_is_local,
 from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
 from transforms.paths import glob_root, has_glob
+from transforms.pose_backends import default_model_path
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 
@@ -63,6 +64,9 @@ def preflight(opts: ReelbeamOptions) -> None:
             raise UsageError(f"--input_list {opts.input_list} does not exist")
         if not os.access(opts.input_list, os.R_OK):
             raise UsageError(f"--input_list {opts.input_list} is not readable")
+    model = opts.pose_model or default_model_path()
+    if "://" not in model and not os.path.isfile(model):
+        raise UsageError(f"pose model not found at {model}: run `make model` or pass --pose_model")
     output = absolute_output(opts.output)
     if output_is_local(output):
         try:

@@ -11,6 +11,7 @@ import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions, template_fields
 
 RENDER_KINDS = ("proxy", "ladder", "thumbnails", "preview", "highlights", "timeline")
@@ -50,6 +51,64 @@ class ReelbeamOptions(PipelineOptions):
             default=None,
             help="str.format template for video_id over --path_pattern's groups, e.g. "
             "'{event}-{day}-{table}'. Default: a stable slug of the path.",
+        )
+        det = parser.add_argument_group("detect: people moving")
+        det.add_argument(
+            "--chunk_s",
+            type=float,
+            default=60.0,
+            help="Analysis chunk length in seconds; one long file spreads over workers.",
+        )
+        det.add_argument(
+            "--chunk_overlap_s",
+            type=float,
+            default=3.0,
+            help="Lead-in each chunk decodes before its own range (context, never counted twice).",
+        )
+        det.add_argument(
+            "--pose_fps", type=float, default=5.0, help="Frames analysed per second of video."
+        )
+        det.add_argument(
+            "--pose_model",
+            default=None,
+            help="PoseLandmarker .task bundle, local or gs://. Default: the one `make model` "
+            "builds (models/pose_landmarker_full.task) or $REELBEAM_POSE_MODEL.",
+        )
+        det.add_argument(
+            "--pose_delegate",
+            choices=("cpu", "gpu"),
+            default="cpu",
+            help="Run MediaPipe on the CPU or its GPU delegate (needs a GPU and EGL).",
+        )
+        det.add_argument(
+            "--motion_threshold",
+            type=float,
+            default=SegmentParams.threshold,
+            help="Motion score (torso lengths per second) at or above which a sample is moving.",
+        )
+        det.add_argument(
+            "--min_motion_s",
+            type=float,
+            default=SegmentParams.min_motion_s,
+            help="Seconds the score must stay above the threshold to start a segment.",
+        )
+        det.add_argument(
+            "--max_still_s",
+            type=float,
+            default=SegmentParams.max_still_s,
+            help="Seconds below the threshold that end a segment.",
+        )
+        det.add_argument(
+            "--merge_gap_s",
+            type=float,
+            default=SegmentParams.merge_gap_s,
+            help="Segments closer than this are joined.",
+        )
+        det.add_argument(
+            "--min_segment_s",
+            type=float,
+            default=SegmentParams.min_segment_s,
+            help="Segments shorter than this are dropped.",
         )
         out = parser.add_argument_group("output: where results go")
         out.add_argument(
@@ -99,7 +158,33 @@ def validate(opts: ReelbeamOptions) -> list[str]:
             elif names - groups and groups:
                 missing = ", ".join(sorted(names - groups))
                 problems.append(f"--video_id_template uses fields --path_pattern lacks: {missing}")
+    for name in ("chunk_s", "pose_fps"):
+        if getattr(opts, name) <= 0:
+            problems.append(f"--{name} must be > 0")
+    for name in (
+        "chunk_overlap_s",
+        "motion_threshold",
+        "min_motion_s",
+        "max_still_s",
+        "merge_gap_s",
+        "min_segment_s",
+    ):
+        if getattr(opts, name) < 0:
+            problems.append(f"--{name} must be >= 0")
+    if opts.chunk_overlap_s >= opts.chunk_s > 0:
+        problems.append("--chunk_overlap_s must be shorter than --chunk_s")
     return problems
+
+
+def segment_params(opts: ReelbeamOptions) -> SegmentParams:
+    """Segment detection settings from the options."""
+    return SegmentParams(
+        threshold=opts.motion_threshold,
+        min_motion_s=opts.min_motion_s,
+        max_still_s=opts.max_still_s,
+        merge_gap_s=opts.merge_gap_s,
+        min_segment_s=opts.min_segment_s,
+    )
 
 
 def output_is_local(output: str) -> bool:

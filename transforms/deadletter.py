@@ -6,7 +6,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import apache_beam as beam
+from apache_beam import pvalue
 
 from transforms.errors import classify
 from transforms.schemas import FailureRow
@@ -80,3 +83,37 @@ def call_with_retries(
             )
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+class SafeMapFn(beam.DoFn):
+    """Apply ``fn`` to each element; transient errors retried, the rest dead-lettered.
+
+    Args:
+        fn: ``fn(element) -> output`` (bind parameters with ``functools.partial``).
+        stage: the failure rows' ``stage``.
+        clock: stamps ``failed_at``.
+
+    Elements must carry ``uri`` (or ``source_uri``) and ``video_id`` for the failure row.
+    """
+
+    def __init__(self, fn: Callable[..., Any], stage: str, clock: Clock = utc_now):
+        self._fn = fn
+        self._stage = stage
+        self._clock = clock
+
+    def process(self, element):
+        try:
+            yield call_with_retries(lambda: self._fn(element))
+        except Exception as exc:
+            uri = getattr(element, "uri", None) or getattr(element, "source_uri", "")
+            row = failure_row(
+                exc,
+                input_uri=uri,
+                stage=self._stage,
+                video_id=getattr(element, "video_id", None),
+                clock=self._clock,
+            )
+            logging.warning(
+                "%s failed for %s: %s: %s", self._stage, uri, row.error_type, row.message
+            )
+            yield pvalue.TaggedOutput(FAILURES, row)

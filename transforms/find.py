@@ -71,19 +71,19 @@ class _MatchFn(beam.DoFn):
         try:
             metadata = call_with_retries(lambda: self._match(pattern))
         except Exception as exc:
-            yield pvalue.TaggedOutput(
-                FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
+            metadata, error = [], exc
+        else:
+            error = (
+                None
+                if metadata or has_glob(pattern)
+                else SourceVanishedError(f"{pattern} does not exist")
             )
-            return
-        if not metadata:
-            if has_glob(pattern):
-                logging.warning("no files match %s", pattern)
-            else:
-                exc = SourceVanishedError(f"{pattern} does not exist")
-                yield pvalue.TaggedOutput(
-                    FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
-                )
-            return
+        if error is not None:
+            row = failure_row(error, input_uri=pattern, stage="find", clock=self._clock)
+            logging.warning("find failed for %s: %s", pattern, row.message)
+            yield pvalue.TaggedOutput(FAILURES, row)
+        elif not metadata:
+            logging.warning("no files match %s", pattern)
         root = glob_root(pattern) if has_glob(pattern) else ""
         for meta in metadata:
             yield meta, root

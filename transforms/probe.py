@@ -193,9 +193,9 @@ class _ProbeFn(beam.DoFn):
             )
             logging.warning("probe failed: %s: %s: %s", found.uri, row.error_type, row.message)
             yield pvalue.TaggedOutput(FAILURES, row)
-            return
-        self._probed.inc()
-        yield probe
+        else:
+            self._probed.inc()
+            yield probe
 
 
 class ProbeVideos(beam.PTransform):

@@ -92,6 +92,7 @@ class VideoMotion:
     """
 
     video_id: str
+    uri: str
     times_s: tuple[float, ...]
     scores: tuple[float, ...]
     people: tuple[int, ...]
@@ -99,3 +100,40 @@ class VideoMotion:
     chunk_count: int
     failed_chunks: tuple[int, ...]
     frames_gated: int = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One analysis chunk of a video.
+
+    The chunk *owns* the samples whose time falls in ``[start_s, end_s)``; it decodes
+    from ``start_s - overlap_s`` so that its first owned sample has a predecessor to
+    score against and the pose tracker is warmed up. Owned ranges of a video's
+    chunks tile it without overlap, so merging never counts a sample twice.
+    """
+
+    video_id: str
+    uri: str
+    index: int
+    start_s: float
+    end_s: float
+    overlap_s: float
+    chunk_count: int
+    rotation_deg: int = 0
+    sample_aspect_ratio: str = "1:1"
+    stream_start_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ChunkMotion:
+    """Samples a chunk analysed (owned ones only), or its failure (``failed``)."""
+
+    video_id: str
+    uri: str
+    index: int
+    chunk_count: int
+    times_s: tuple[float, ...] = ()
+    scores: tuple[float, ...] = ()
+    people: tuple[int, ...] = ()
+    frames_gated: int = 0
+    failed: bool = False

@@ -1,0 +1,97 @@
+"""Artifacts under ``<output>/videos/<video_id>/``: deterministic paths, atomic writes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.deadletter import FAILURES, SafeMapFn
+from transforms.motion import SegmentParams
+from transforms.records import VideoMotion
+from transforms.schemas import AssetRow
+
+
+def artifact_uri(output: str, video_id: str, name: str) -> str:
+    """``<output>/videos/<video_id>/<name>``."""
+    return FileSystems.join(output, "videos", video_id, name)
+
+
+def write_atomically(uri: str, data: bytes, mime_type: str = "application/octet-stream") -> str:
+    """Write bytes to a temporary name beside ``uri`` and rename into place; returns the MD5."""
+    tmp = f"{uri}.tmp-{uuid.uuid4().hex}"
+    with FileSystems.create(tmp, mime_type=mime_type) as handle:
+        handle.write(data)
+    try:
+        FileSystems.rename([tmp], [uri])
+    except Exception:
+        FileSystems.delete([tmp])
+        raise
+    return hashlib.md5(data).hexdigest()
+
+
+def motion_document(motion: VideoMotion, params: SegmentParams, pose_fps: float) -> dict:
+    """The cached per-sample scores (``motion.json``) that ``reelbeam resegment`` reads."""
+    return {
+        "video_id": motion.video_id,
+        "pose_fps": pose_fps,
+        "chunk_count": motion.chunk_count,
+        "failed_chunks": list(motion.failed_chunks),
+        "frames_gated": motion.frames_gated,
+        "params": params.__dict__,
+        "times_s": list(motion.times_s),
+        "scores": list(motion.scores),
+        "people": list(motion.people),
+        "segments": [
+            [s.start_s, s.end_s, round(s.peak_score, 4), round(s.mean_score, 4), s.max_people]
+            for s in motion.segments
+        ],
+    }
+
+
+def write_motion(
+    motion: VideoMotion, *, output: str, params: SegmentParams, pose_fps: float
+) -> AssetRow:
+    """Write ``videos/<id>/motion.json`` (compact) and return its ``assets`` row."""
+    uri = artifact_uri(output, motion.video_id, "motion.json")
+    doc = motion_document(motion, params, pose_fps)
+    data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    md5 = write_atomically(uri, data, "application/json")
+    return AssetRow(
+        video_id=motion.video_id,
+        asset_type="motion",
+        uri=uri,
+        width=None,
+        height=None,
+        duration_s=motion.times_s[-1] if motion.times_s else None,
+        bitrate_kbps=None,
+        size_bytes=len(data),
+        md5=md5,
+        codec="json",
+    )
+
+
+class WriteMotion(beam.PTransform):
+    """VideoMotion -> ``motion.json`` per video.
+
+    Returns:
+        Outputs ``assets`` (``AssetRow``) and ``failures`` (stage ``write``).
+    """
+
+    def __init__(self, output: str, params: SegmentParams, pose_fps: float):
+        super().__init__()
+        self._output = output
+        self._params = params
+        self._pose_fps = pose_fps
+
+    def expand(self, motion: beam.PCollection[VideoMotion]) -> beam.PCollection[AssetRow]:
+        write = functools.partial(
+            write_motion, output=self._output, params=self._params, pose_fps=self._pose_fps
+        )
+        return motion | "Write" >> beam.ParDo(SafeMapFn(write, "write")).with_outputs(
+            FAILURES, main="assets"
+        )

@@ -1,0 +1,233 @@
+"""``DetectMotion``: pose on sampled, downscaled frames of each chunk; a motion score per sample."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import apache_beam as beam
+import numpy as np
+from apache_beam import pvalue
+
+from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
+from transforms.errors import CorruptMediaError
+from transforms.media import open_input
+from transforms.motion import motion_score
+from transforms.pose_backends import PoseBackend, make_backend, read_model
+from transforms.records import Chunk, ChunkMotion
+from transforms.sampling import Sample, analysis_size, iter_samples, to_rgb
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """How chunks are analysed.
+
+    Attributes:
+        pose_fps: samples per second of video.
+        max_side: longest side of the analysis frame in pixels.
+        gate_threshold: mean absolute difference (0-255 grey levels, on a 32x18
+            thumbnail) under which a sample counts as unchanged since the last analysed
+            one and skips pose inference (0 turns the gate off). Encoder noise on a
+            frozen frame stays under 0.3; any visible movement of a person is above 1.
+    """
+
+    pose_fps: float = 5.0
+    max_side: int = 640
+    gate_threshold: float = 0.5
+
+
+def _prefetch(samples: Iterator[Sample], prepare, depth: int = 6) -> Iterator[Sample]:
+    """Run decoding and colour conversion in a thread, overlapping with inference.
+
+    PyAV and swscale release the GIL while they work, and so does MediaPipe.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for sample in samples:
+                prepare(sample)
+                while not stop.is_set():
+                    try:
+                        box.put(sample, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+
+    worker = threading.Thread(target=produce, name="reelbeam-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def analyse_chunk(
+    container, chunk: Chunk, backend: PoseBackend, params: DetectParams
+) -> ChunkMotion:
+    """Scores of a chunk's owned samples (lead-in samples are context only).
+
+    Raises:
+        CorruptMediaError: the chunk's range holds no decodable frame.
+    """
+    stream = container.streams.video[0]
+    size = analysis_size(
+        stream.codec_context.width,
+        stream.codec_context.height,
+        chunk.sample_aspect_ratio,
+        chunk.rotation_deg,
+        params.max_side,
+    )
+    last_tiny: np.ndarray | None = None
+
+    def gated(sample: Sample) -> bool:
+        nonlocal last_tiny
+        if (
+            params.gate_threshold > 0
+            and last_tiny is not None
+            and float(np.abs(sample.tiny.astype(np.int16) - last_tiny).mean())
+            < params.gate_threshold
+        ):
+            return True
+        last_tiny = sample.tiny.astype(np.int16)
+        return False
+
+    def prepare(sample: Sample) -> None:
+        # Runs on the decode thread: the gate decides there, so gated frames skip RGB.
+        if not gated(sample):
+            sample.rgb = to_rgb(sample.frame, size, chunk.rotation_deg)
+        sample.frame = None  # release the decoded frame early
+
+    times: list[float] = []
+    scores: list[float] = []
+    people: list[int] = []
+    saved = 0
+    prev_people: list[np.ndarray] | None = None
+    prev_t: float | None = None
+    timeline = backend.timeline()
+    try:
+        for sample in _prefetch(iter_samples(container, chunk, params.pose_fps), prepare):
+            if sample.rgb is None:
+                current = prev_people if prev_people is not None else []
+                saved += sample.owned
+            else:
+                current = timeline.detect(sample.rgb, int(round(sample.time_s * 1000)))
+            score = 0.0
+            if prev_people is not None and prev_t is not None:
+                score = motion_score(prev_people, current, sample.time_s - prev_t)
+            if sample.owned:
+                times.append(sample.time_s)
+                scores.append(round(score, 5))
+                people.append(len(current))
+            prev_people, prev_t = current, sample.time_s
+    finally:
+        timeline.close()
+    expected = chunk.end_s - chunk.start_s >= 1.0 / params.pose_fps
+    if not times and expected:
+        raise CorruptMediaError(
+            f"no decodable frames in {chunk.start_s:.1f}-{chunk.end_s:.1f} s (chunk {chunk.index})"
+        )
+    return ChunkMotion(
+        video_id=chunk.video_id,
+        uri=chunk.uri,
+        index=chunk.index,
+        chunk_count=chunk.chunk_count,
+        times_s=tuple(times),
+        scores=tuple(scores),
+        people=tuple(people),
+        frames_gated=saved,
+    )
+
+
+class _DetectChunkFn(beam.DoFn):
+    """Chunk -> ChunkMotion; a chunk that fails is a failure row and a failed ChunkMotion."""
+
+    def __init__(self, model_uri: str, backend: str, params: DetectParams, clock: Clock):
+        self._model_uri = model_uri
+        self._backend_name = backend
+        self._params = params
+        self._clock = clock
+        self._backend: PoseBackend | None = None
+        self._chunks = beam.metrics.Metrics.counter("reelbeam", "chunks_analysed")
+        self._failed = beam.metrics.Metrics.counter("reelbeam", "chunks_failed")
+        self._samples = beam.metrics.Metrics.counter("reelbeam", "frames_analysed")
+        self._gated = beam.metrics.Metrics.counter("reelbeam", "frames_gated")
+
+    def setup(self) -> None:
+        self._backend = make_backend(self._backend_name, read_model(self._model_uri))
+
+    def _analyse(self, chunk: Chunk) -> ChunkMotion:
+        with open_input(chunk.uri) as container:
+            return analyse_chunk(container, chunk, self._backend, self._params)
+
+    def process(self, chunk: Chunk):
+        try:
+            result = call_with_retries(lambda: self._analyse(chunk))
+        except Exception as exc:
+            self._failed.inc()
+            row = failure_row(
+                exc,
+                input_uri=chunk.uri,
+                stage="detect",
+                video_id=chunk.video_id,
+                chunk_index=chunk.index,
+                clock=self._clock,
+            )
+            logging.warning(
+                "chunk %d of %s failed: %s: %s", chunk.index, chunk.uri, row.error_type, row.message
+            )
+            yield pvalue.TaggedOutput(FAILURES, row)
+            result = ChunkMotion(
+                chunk.video_id, chunk.uri, chunk.index, chunk.chunk_count, failed=True
+            )
+        else:
+            self._chunks.inc()
+            self._samples.inc(len(result.times_s) - result.frames_gated)
+            self._gated.inc(result.frames_gated)
+        yield result
+
+    def teardown(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+
+class DetectMotion(beam.PTransform):
+    """Chunks -> ChunkMotion per chunk (main) and ``failures`` (stage ``detect``).
+
+    Args:
+        model_uri: PoseLandmarker ``.task`` bundle, local or ``gs://``; read once per
+            DoFn instance in ``setup()``.
+        backend: ``mediapipe-cpu`` or ``mediapipe-gpu``.
+        params: sampling rate, analysis size and the still-frame gate.
+    """
+
+    def __init__(
+        self,
+        model_uri: str,
+        backend: str = "mediapipe-cpu",
+        params: DetectParams = DetectParams(),
+        clock: Clock = utc_now,
+    ):
+        super().__init__()
+        self._fn = _DetectChunkFn(model_uri, backend, params, clock)
+
+    def expand(self, chunks: beam.PCollection[Chunk]):
+        return chunks | "Analyse" >> beam.ParDo(self._fn).with_outputs(FAILURES, main="motion")
