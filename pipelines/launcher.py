@@ -132,6 +132,10 @@ def run(
         clock: the clock stamped on rows (tests inject a fixed one).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "resegment":
+        from pipelines import resegment
+
+        return resegment.main(argv[1:], clock)
     if any(a in ("-h", "--help") for a in argv):
         print(help_text())
         return EXIT_OK

@@ -1,0 +1,106 @@
+"""``reelbeam resegment``: new segment thresholds over a whole catalog, without decoding video.
+
+Reads each video's cached per-sample scores (``videos/<id>/motion.json``), finds
+segments again with the new settings, and upserts the ``segments`` rows, the
+motion fields of the ``videos`` rows and the ``motion`` asset rows. Highlight
+reels are not re-rendered: run the pipeline again for that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.options import ReelbeamOptions, absolute_output, segment_params, validate
+from transforms.artifacts import write_motion
+from transforms.catalog import read_table, upsert_rows, write_table_atomically
+from transforms.deadletter import Clock, utc_now
+from transforms.motion import SegmentParams, find_segments
+from transforms.records import VideoMotion
+from transforms.rows import segment_rows
+from transforms.schemas import AssetRow, SegmentRow, VideoRow
+
+
+def motion_from_document(doc: dict, params: SegmentParams) -> VideoMotion:
+    """A ``VideoMotion`` from a ``motion.json`` document, with segments found anew."""
+    times, scores, people = doc["times_s"], doc["scores"], doc["people"]
+    return VideoMotion(
+        video_id=doc["video_id"],
+        uri="",
+        times_s=tuple(times),
+        scores=tuple(scores),
+        people=tuple(people),
+        segments=tuple(find_segments(times, scores, people, params, 1.0 / doc["pose_fps"])),
+        chunk_count=doc["chunk_count"],
+        failed_chunks=tuple(doc["failed_chunks"]),
+        frames_gated=doc.get("frames_gated", 0),
+    )
+
+
+def resegment(output: str, params: SegmentParams, clock: Clock = utc_now) -> tuple[int, int]:
+    """Recompute segments for every catalogued video that has ``motion.json``.
+
+    Returns:
+        ``(videos resegmented, segments now)``.
+    """
+    videos = read_table(output, "videos")
+    new_videos: list[VideoRow] = []
+    new_segments: list[SegmentRow] = []
+    new_assets: list[AssetRow] = []
+    for row in videos:
+        path = FileSystems.join(output, "videos", row["video_id"], "motion.json")
+        if not FileSystems.exists(path):
+            continue
+        with FileSystems.open(path) as handle:
+            doc = json.loads(handle.read())
+        motion = motion_from_document(doc, params)
+        new_assets.append(
+            write_motion(motion, output=output, params=params, pose_fps=doc["pose_fps"])
+        )
+        segments = segment_rows(motion)
+        new_segments.extend(segments)
+        new_videos.append(
+            VideoRow.model_validate(
+                {
+                    **row,
+                    "segment_count": len(segments),
+                    "motion_s_total": round(sum(s.duration_s for s in segments), 3),
+                    "indexed_at": clock(),
+                }
+            )
+        )
+    ids = {v.video_id for v in new_videos}
+    write_table_atomically(
+        output,
+        "segments",
+        upsert_rows(
+            read_table(output, "segments"), new_segments, SegmentRow.KEY, ("video_id", ids)
+        ),
+    )
+    motion_uris = {a.uri for a in new_assets}
+    assets = [a for a in read_table(output, "assets") if a["uri"] not in motion_uris]
+    write_table_atomically(output, "assets", upsert_rows(assets, new_assets, AssetRow.KEY))
+    write_table_atomically(output, "videos", upsert_rows(videos, new_videos, VideoRow.KEY))
+    return len(new_videos), len(new_segments)
+
+
+def main(argv: Sequence[str], clock: Clock = utc_now) -> int:
+    """``reelbeam resegment --output DIR [--motion_threshold ...]``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="reelbeam resegment", description=__doc__)
+    ReelbeamOptions._add_argparse_args(parser)
+    opts = parser.parse_args(list(argv))
+    problems = [p for p in validate(opts) if "--input" not in p]
+    if problems:
+        print(f"reelbeam: error: {'; '.join(problems)}", file=sys.stderr)
+        return 2
+    output = absolute_output(opts.output)
+    if not FileSystems.exists(FileSystems.join(output, "catalog", "videos.jsonl")):
+        print(f"reelbeam: error: no catalog under {output}", file=sys.stderr)
+        return 2
+    videos, segments = resegment(output, segment_params(opts), clock)
+    print(f"reelbeam resegment: {videos} videos, {segments} segments; output: {output}")
+    return 0
