@@ -15,7 +15,6 @@ from transforms.detect import DetectMotion, DetectParams
 from transforms.find import FindVideos, normalize_input
 from transforms.merge import MergeSegments
 from transforms.paths import parse_extensions
-from transforms.pose_backends import default_model_path
 from transforms.probe import ProbeVideos
 from transforms.rows import BuildCatalogRows
 
@@ -61,7 +60,7 @@ def build_pipeline(
         | "SplitIntoChunks" >> SplitIntoChunks(options.chunk_s, options.chunk_overlap_s)
         | "DetectMotion"
         >> DetectMotion(
-            model_uri=options.pose_model or default_model_path(),
+            model_uri=options.pose_model,
             backend=f"mediapipe-{options.pose_delegate}",
             params=DetectParams(pose_fps=options.pose_fps),
             clock=clock,

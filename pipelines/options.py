@@ -110,6 +110,72 @@ class ReelbeamOptions(PipelineOptions):
             default=SegmentParams.min_segment_s,
             help="Segments shorter than this are dropped.",
         )
+        ren = parser.add_argument_group("render: proxies, ladder, thumbnails, highlights")
+        ren.add_argument(
+            "--render",
+            default=",".join(RENDER_KINDS),
+            help=f"Artifacts to make: any of {','.join(RENDER_KINDS)}, or none.",
+        )
+        ren.add_argument(
+            "--proxy_height", type=int, default=720, help="Proxy height in pixels (never upscaled)."
+        )
+        ren.add_argument(
+            "--ladder",
+            default="1080,720,480",
+            help="Rendition heights; rungs above the source are skipped, the proxy's rung is "
+            "the proxy (not encoded twice).",
+        )
+        ren.add_argument("--crf", type=int, default=23, help="H.264 constant rate factor (0-51).")
+        ren.add_argument(
+            "--preset",
+            default="fast",
+            choices=(
+                "ultrafast",
+                "superfast",
+                "veryfast",
+                "faster",
+                "fast",
+                "medium",
+                "slow",
+                "slower",
+                "veryslow",
+            ),
+            help="x264 preset (mapped to the nearest NVENC preset for h264_nvenc).",
+        )
+        ren.add_argument(
+            "--encoder",
+            default="libx264",
+            choices=("libx264", "h264_nvenc"),
+            help="Video encoder; h264_nvenc needs an NVIDIA GPU with NVENC (L4, T4).",
+        )
+        ren.add_argument(
+            "--render_chunk_s",
+            type=float,
+            default=300.0,
+            help="Sources longer than this are encoded in parallel chunks and joined.",
+        )
+        ren.add_argument(
+            "--highlight_pre_s",
+            type=float,
+            default=2.0,
+            help="Seconds of lead-in before each segment in the highlight reel.",
+        )
+        ren.add_argument(
+            "--highlight_post_s",
+            type=float,
+            default=3.0,
+            help="Seconds after each segment in the highlight reel.",
+        )
+        ren.add_argument(
+            "--thumbnails", type=int, default=6, help="Evenly spaced thumbnails per video."
+        )
+        ren.add_argument(
+            "--decode_timeout_s",
+            type=float,
+            default=0.0,
+            help="A file or chunk whose decoding takes longer fails (0: sized to the input, "
+            "60 s plus 4x the media duration).",
+        )
         out = parser.add_argument_group("output: where results go")
         out.add_argument(
             "--output",
@@ -171,9 +237,49 @@ def validate(opts: ReelbeamOptions) -> list[str]:
     ):
         if getattr(opts, name) < 0:
             problems.append(f"--{name} must be >= 0")
+    kinds = render_kinds(opts.render)
+    if kinds is None:
+        problems.append(
+            f"--render takes any of {','.join(RENDER_KINDS)} or none, not {opts.render!r}"
+        )
+    if opts.proxy_height < 16 or opts.proxy_height % 2:
+        problems.append("--proxy_height must be an even number >= 16")
+    if ladder_heights(opts.ladder) is None:
+        problems.append("--ladder must be comma-separated even heights >= 16, e.g. 1080,720,480")
+    if not 0 <= opts.crf <= 51:
+        problems.append("--crf must be between 0 and 51")
+    if opts.thumbnails < 0:
+        problems.append("--thumbnails must be >= 0")
+    for name in ("render_chunk_s",):
+        if getattr(opts, name) <= 0:
+            problems.append(f"--{name} must be > 0")
+    for name in ("highlight_pre_s", "highlight_post_s", "decode_timeout_s"):
+        if getattr(opts, name) < 0:
+            problems.append(f"--{name} must be >= 0")
     if opts.chunk_overlap_s >= opts.chunk_s > 0:
         problems.append("--chunk_overlap_s must be shorter than --chunk_s")
     return problems
+
+
+def render_kinds(text: str) -> tuple[str, ...] | None:
+    """``--render`` as a tuple of kinds (empty for ``none``), or None when invalid."""
+    parts = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
+    if parts == ["none"]:
+        return ()
+    if not parts or any(p not in RENDER_KINDS for p in parts):
+        return None
+    return tuple(k for k in RENDER_KINDS if k in parts)
+
+
+def ladder_heights(text: str) -> tuple[int, ...] | None:
+    """``--ladder`` as heights, tallest first, or None when invalid."""
+    try:
+        heights = {int(p) for p in (text or "").split(",") if p.strip()}
+    except ValueError:
+        return None
+    if any(h < 16 or h % 2 for h in heights):
+        return None
+    return tuple(sorted(heights, reverse=True))
 
 
 def segment_params(opts: ReelbeamOptions) -> SegmentParams:

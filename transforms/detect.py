@@ -16,7 +16,7 @@ from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_ro
 from transforms.errors import CorruptMediaError
 from transforms.media import open_input
 from transforms.motion import motion_score
-from transforms.pose_backends import PoseBackend, make_backend, read_model
+from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model
 from transforms.records import Chunk, ChunkMotion
 from transforms.sampling import Sample, analysis_size, iter_samples, to_rgb
 
@@ -160,7 +160,7 @@ def analyse_chunk(
 class _DetectChunkFn(beam.DoFn):
     """Chunk -> ChunkMotion; a chunk that fails is a failure row and a failed ChunkMotion."""
 
-    def __init__(self, model_uri: str, backend: str, params: DetectParams, clock: Clock):
+    def __init__(self, model_uri: str | None, backend: str, params: DetectParams, clock: Clock):
         self._model_uri = model_uri
         self._backend_name = backend
         self._params = params
@@ -172,7 +172,9 @@ class _DetectChunkFn(beam.DoFn):
         self._gated = beam.metrics.Metrics.counter("reelbeam", "frames_gated")
 
     def setup(self) -> None:
-        self._backend = make_backend(self._backend_name, read_model(self._model_uri))
+        # Resolved on the worker: a launcher's local default means nothing to a Dataflow worker.
+        model_uri = self._model_uri or default_model_path()
+        self._backend = make_backend(self._backend_name, read_model(model_uri))
 
     def _analyse(self, chunk: Chunk) -> ChunkMotion:
         with open_input(chunk.uri) as container:
@@ -214,14 +216,14 @@ class DetectMotion(beam.PTransform):
 
     Args:
         model_uri: PoseLandmarker ``.task`` bundle, local or ``gs://``; read once per
-            DoFn instance in ``setup()``.
+            DoFn instance in ``setup()``. None: the worker's default (``default_model_path``).
         backend: ``mediapipe-cpu`` or ``mediapipe-gpu``.
         params: sampling rate, analysis size and the still-frame gate.
     """
 
     def __init__(
         self,
-        model_uri: str,
+        model_uri: str | None,
         backend: str = "mediapipe-cpu",
         params: DetectParams = DetectParams(),
         clock: Clock = utc_now,

@@ -1,0 +1,83 @@
+"""``templates/reelbeam/metadata.json``, generated from ``ReelbeamOptions`` so the two never drift.
+
+Run ``python -m pipelines.template_metadata`` (``make template-metadata``) after changing an
+option; a test fails while the checked-in file differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+from pipelines.options import ReelbeamOptions
+
+TEMPLATE_PATH = pathlib.Path(__file__).resolve().parents[1] / "templates/reelbeam/metadata.json"
+_GCS_FILES = {"input_list": "GCS_READ_FILE", "pose_model": "GCS_READ_FILE"}
+_GCS_FOLDERS = {"output": "GCS_WRITE_FOLDER"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    ReelbeamOptions._add_argparse_args(parser)
+    return parser
+
+
+def _param(action: argparse.Action, group: str) -> dict:
+    param: dict = {
+        "name": action.dest,
+        "label": action.dest.replace("_", " ").capitalize(),
+        "helpText": action.help or "",
+        "isOptional": True,
+        "groupName": group,
+    }
+    if action.choices:
+        param["paramType"] = "ENUM"
+        param["enumOptions"] = [{"value": str(c)} for c in action.choices]
+    elif action.type in (int, float):
+        param["paramType"] = "NUMBER"
+        param["regexes"] = [r"^[0-9]+(\.[0-9]+)?$"]
+    elif action.dest in _GCS_FILES:
+        param["paramType"] = _GCS_FILES[action.dest]
+    elif action.dest in _GCS_FOLDERS:
+        param["paramType"] = _GCS_FOLDERS[action.dest]
+    else:
+        param["paramType"] = "TEXT"
+    if action.default is not None:
+        param["defaultValue"] = str(action.default)
+    return param
+
+
+def metadata() -> dict:
+    """The flex template's metadata: one parameter per reelbeam option, grouped by stage."""
+    params = []
+    for group in _parser()._action_groups:
+        title = group.title.split(":")[0]
+        params.extend(_param(a, title) for a in group._group_actions if a.dest != "help")
+    return {
+        "name": "reelbeam",
+        "description": "Catalog a video archive: find, probe, detect people moving, render "
+        "proxies and highlight reels; catalog rows to BigQuery or NDJSON, artifacts to GCS.",
+        "streaming": False,
+        "supportsAtLeastOnce": True,
+        "parameters": params,
+    }
+
+
+def render() -> str:
+    """The file's text."""
+    return json.dumps(metadata(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the metadata file (default path: ``templates/reelbeam/metadata.json``)."""
+    target = pathlib.Path((argv if argv is not None else sys.argv[1:] or [str(TEMPLATE_PATH)])[0])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render())
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
