@@ -52,7 +52,7 @@ def build_pipeline(
         exclude_prefix=output,
         clock=clock,
     )
-    probed = found["found"] | "ProbeVideos" >> ProbeVideos(clock)
+    probed = found["found"] | "ProbeVideos" >> ProbeVideos(clock, options.decode_timeout_s)
 
     params = segment_params(options)
     detected = (
@@ -64,6 +64,7 @@ def build_pipeline(
             backend=f"mediapipe-{options.pose_delegate}",
             params=DetectParams(pose_fps=options.pose_fps),
             clock=clock,
+            timeout_s=options.decode_timeout_s,
         )
     )
     motion = detected.motion | "MergeSegments" >> MergeSegments(params, options.pose_fps)

@@ -14,6 +14,7 @@ from apache_beam import pvalue
 
 from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.errors import CorruptMediaError
+from transforms.isolation import IsolatedWorker
 from transforms.media import open_input
 from transforms.motion import motion_score
 from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model
@@ -157,28 +158,60 @@ def analyse_chunk(
     )
 
 
-class _DetectChunkFn(beam.DoFn):
-    """Chunk -> ChunkMotion; a chunk that fails is a failure row and a failed ChunkMotion."""
+def chunk_timeout_s(chunk: Chunk, configured_s: float) -> float:
+    """``--decode_timeout_s`` if set, else sized to the chunk: 60 s plus 4x its media time."""
+    if configured_s > 0:
+        return configured_s
+    return 60.0 + 4.0 * (chunk.end_s - chunk.start_s + chunk.overlap_s)
 
-    def __init__(self, model_uri: str | None, backend: str, params: DetectParams, clock: Clock):
+
+def _analyse_in_child(
+    state: dict, chunk: Chunk, model_uri: str | None, backend: str, params: DetectParams
+) -> ChunkMotion:
+    """Runs in the isolated decoder process; the pose model loads once per process."""
+    key = (model_uri, backend)
+    if state.get("backend_key") != key:
+        # Resolved here, on the worker: a launcher's local default means nothing to Dataflow.
+        state["backend"] = make_backend(backend, read_model(model_uri or default_model_path()))
+        state["backend_key"] = key
+    with open_input(chunk.uri) as container:
+        return analyse_chunk(container, chunk, state["backend"], params)
+
+
+class _DetectChunkFn(beam.DoFn):
+    """Chunk -> ChunkMotion; a chunk that fails is a failure row and a failed ChunkMotion.
+
+    Decoding and pose run in an isolated child process that holds the model: a
+    decoder crash or hang becomes this chunk's failure row.
+    """
+
+    def __init__(
+        self,
+        model_uri: str | None,
+        backend: str,
+        params: DetectParams,
+        clock: Clock,
+        timeout_s: float = 0.0,
+    ):
         self._model_uri = model_uri
         self._backend_name = backend
         self._params = params
         self._clock = clock
-        self._backend: PoseBackend | None = None
+        self._timeout_s = timeout_s
+        self._worker: IsolatedWorker | None = None
         self._chunks = beam.metrics.Metrics.counter("reelbeam", "chunks_analysed")
         self._failed = beam.metrics.Metrics.counter("reelbeam", "chunks_failed")
         self._samples = beam.metrics.Metrics.counter("reelbeam", "frames_analysed")
         self._gated = beam.metrics.Metrics.counter("reelbeam", "frames_gated")
 
     def setup(self) -> None:
-        # Resolved on the worker: a launcher's local default means nothing to a Dataflow worker.
-        model_uri = self._model_uri or default_model_path()
-        self._backend = make_backend(self._backend_name, read_model(model_uri))
+        # The child starts, and loads the model, on the first chunk: an idle stage costs nothing.
+        self._worker = IsolatedWorker("reelbeam-detect")
 
     def _analyse(self, chunk: Chunk) -> ChunkMotion:
-        with open_input(chunk.uri) as container:
-            return analyse_chunk(container, chunk, self._backend, self._params)
+        assert self._worker is not None, "setup() was not called"
+        args = (chunk, self._model_uri, self._backend_name, self._params)
+        return self._worker.call(_analyse_in_child, args, chunk_timeout_s(chunk, self._timeout_s))
 
     def process(self, chunk: Chunk):
         try:
@@ -207,8 +240,8 @@ class _DetectChunkFn(beam.DoFn):
         yield result
 
     def teardown(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
+        if self._worker is not None:
+            self._worker.close()
 
 
 class DetectMotion(beam.PTransform):
@@ -219,6 +252,7 @@ class DetectMotion(beam.PTransform):
             DoFn instance in ``setup()``. None: the worker's default (``default_model_path``).
         backend: ``mediapipe-cpu`` or ``mediapipe-gpu``.
         params: sampling rate, analysis size and the still-frame gate.
+        timeout_s: longest one chunk may take (0: sized to the chunk).
     """
 
     def __init__(
@@ -227,9 +261,10 @@ class DetectMotion(beam.PTransform):
         backend: str = "mediapipe-cpu",
         params: DetectParams = DetectParams(),
         clock: Clock = utc_now,
+        timeout_s: float = 0.0,
     ):
         super().__init__()
-        self._fn = _DetectChunkFn(model_uri, backend, params, clock)
+        self._fn = _DetectChunkFn(model_uri, backend, params, clock, timeout_s)
 
     def expand(self, chunks: beam.PCollection[Chunk]):
         return chunks | "Analyse" >> beam.ParDo(self._fn).with_outputs(FAILURES, main="motion")

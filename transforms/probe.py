@@ -17,9 +17,11 @@ from apache_beam import pvalue
 
 from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
+from transforms.isolation import IsolatedWorker
 from transforms.media import open_input
 from transforms.records import FoundFile, VideoProbe
 
+PROBE_TIMEOUT_S = 60.0  # reading a header and one frame; a 10-hour MP4's index parses in < 1 s
 _VFR_SAMPLE = 600  # index entries (or packets) looked at to tell constant from variable rate
 _VFR_TOLERANCE = 0.02  # relative spread of frame intervals still counted as constant
 
@@ -175,17 +177,35 @@ def probe_video(found: FoundFile, clock: Clock = utc_now) -> VideoProbe:
         return probe_container(container, found, clock())
 
 
-class _ProbeFn(beam.DoFn):
-    """FoundFile -> VideoProbe; failures to the ``failures`` output."""
+def _probe_in_child(state: dict, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
+    with open_input(found.uri) as container:
+        return probe_container(container, found, scanned_at)
 
-    def __init__(self, clock: Clock = utc_now):
+
+class _ProbeFn(beam.DoFn):
+    """FoundFile -> VideoProbe; failures to the ``failures`` output.
+
+    Probing runs in an isolated child process (``IsolatedWorker``): a file that
+    crashes or hangs the demuxer becomes a failure row, not a dead worker.
+    """
+
+    def __init__(self, clock: Clock = utc_now, timeout_s: float = 0.0):
         self._clock = clock
+        self._timeout_s = timeout_s or PROBE_TIMEOUT_S
+        self._worker: IsolatedWorker | None = None
         self._probed = beam.metrics.Metrics.counter("reelbeam", "files_probed")
         self._failed = beam.metrics.Metrics.counter("reelbeam", "probe_failures")
 
+    def setup(self) -> None:
+        self._worker = IsolatedWorker("reelbeam-probe")
+
+    def _probe(self, found: FoundFile) -> VideoProbe:
+        assert self._worker is not None, "setup() was not called"
+        return self._worker.call(_probe_in_child, (found, self._clock()), self._timeout_s)
+
     def process(self, found: FoundFile):
         try:
-            probe = call_with_retries(lambda: probe_video(found, self._clock))
+            probe = call_with_retries(lambda: self._probe(found))
         except Exception as exc:
             self._failed.inc()
             row = failure_row(
@@ -197,20 +217,28 @@ class _ProbeFn(beam.DoFn):
             self._probed.inc()
             yield probe
 
+    def teardown(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
 
 class ProbeVideos(beam.PTransform):
-    """Probe every found file.
+    """Probe every found file, each in an isolated process with a timeout.
+
+    Args:
+        clock: stamps ``scanned_at`` and failures.
+        timeout_s: longest a probe may take (0: ``PROBE_TIMEOUT_S``).
 
     Returns:
         A ``DoOutputsTuple`` with the main output of ``VideoProbe`` and
         ``failures`` of ``FailureRow`` (stage ``probe``).
     """
 
-    def __init__(self, clock: Clock = utc_now):
+    def __init__(self, clock: Clock = utc_now, timeout_s: float = 0.0):
         super().__init__()
         self._clock = clock
+        self._timeout_s = timeout_s
 
     def expand(self, found: beam.PCollection[FoundFile]):
-        return found | "Probe" >> beam.ParDo(_ProbeFn(self._clock)).with_outputs(
-            FAILURES, main="probes"
-        )
+        fn = _ProbeFn(self._clock, self._timeout_s)
+        return found | "Probe" >> beam.ParDo(fn).with_outputs(FAILURES, main="probes")

@@ -1,0 +1,155 @@
+"""Running untrusted decoding in a child process, so a crash or a hang is a failure row.
+
+A decoder that segfaults on a hostile file would take the Beam worker down with
+it and the runner would retry the bundle forever (a crash loop); one that spins
+would stall the stage. ``IsolatedWorker`` runs calls in a long-lived child
+process (started once per DoFn instance, keeping its own state such as a loaded
+pose model): a call that outlives its timeout gets the child killed and raises
+``DecodeTimeoutError``; a child that dies raises ``DecoderCrashedError``. The
+next call starts a fresh child.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from transforms.errors import DecodeTimeoutError, MediaError
+
+
+class DecoderCrashedError(MediaError):
+    """The decoding process died (a native crash such as a segfault)."""
+
+
+class _RemoteError(Exception):
+    """An exception from the child that could not be pickled back as it was."""
+
+
+def _child_main(conn) -> None:
+    state: dict[str, Any] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        fn, args = message
+        try:
+            conn.send(("ok", fn(state, *args)))
+        except BaseException as exc:  # every error goes back to the parent
+            try:
+                conn.send(("error", exc))
+            except Exception:
+                conn.send(("error", _RemoteError(f"{type(exc).__name__}: {exc}")))
+
+
+class IsolatedWorker:
+    """A child process that runs ``fn(state, *args)`` calls one at a time.
+
+    Children fork from a ``forkserver`` that has imported reelbeam's decoding
+    modules once, so a fresh child costs milliseconds, not the seconds that
+    importing Beam, PyAV and NumPy take; the server is single-threaded, so forking
+    it is safe even when the Beam worker itself runs gRPC threads.
+
+    Args:
+        name: shown in process listings and logs.
+    """
+
+    def __init__(self, name: str = "reelbeam-decoder"):
+        self._name = name
+        self._ctx = _context()
+        self._process = None
+        self._conn = None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._process = self._ctx.Process(
+            target=_child_main, args=(child,), name=self._name, daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def call(self, fn: Callable[..., Any], args: tuple, timeout_s: float) -> Any:
+        """Run ``fn(state, *args)`` in the child and return its result.
+
+        Raises:
+            DecodeTimeoutError: no answer within ``timeout_s`` (the child is killed).
+            DecoderCrashedError: the child died while working.
+            Whatever ``fn`` raised, re-raised here.
+        """
+        if self._process is None or not self._process.is_alive():
+            self._start()
+        assert self._conn is not None and self._process is not None
+        self._conn.send((fn, args))
+        try:
+            ready = self._conn.poll(timeout_s)
+        except (EOFError, OSError):
+            ready = True
+        if not ready:
+            self._kill()
+            raise DecodeTimeoutError(f"decoding took longer than {timeout_s:.0f} s")
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            code = self._process.exitcode
+            self._process.join(timeout=5)
+            code = self._process.exitcode if code is None else code
+            self._discard()
+            raise DecoderCrashedError(f"the decoder process died ({_describe_exit(code)})") from exc
+        if status == "error":
+            raise value
+        return value
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._discard()
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._process = None
+
+    def close(self) -> None:
+        """Stop the child (politely, then by force)."""
+        if self._process is None:
+            return
+        try:
+            assert self._conn is not None
+            self._conn.send(None)
+            self._process.join(timeout=5)
+        except Exception as exc:  # the child is going away either way
+            logging.debug("closing %s: %s", self._name, exc)
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._discard()
+
+
+_PRELOAD = ["transforms.probe", "transforms.detect", "transforms.render"]
+
+
+def _context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "no exit code"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
