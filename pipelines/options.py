@@ -36,6 +36,36 @@ class ReelbeamOptions(PipelineOptions):
             help="Text file (local or gs://) with one video URI or path a line.",
         )
         find.add_argument(
+            "--watch",
+            default=None,
+            help="Local folder to poll for new, fully written videos (streaming).",
+        )
+        find.add_argument(
+            "--watch_poll_s",
+            type=float,
+            default=5.0,
+            help="Seconds between polls of --watch; a file is taken once its size is stable "
+            "across two polls.",
+        )
+        find.add_argument(
+            "--watch_stop_after_s",
+            type=float,
+            default=0.0,
+            help="Stop watching after this many seconds (0: run until cancelled).",
+        )
+        find.add_argument(
+            "--input_subscription",
+            default=None,
+            help="Pub/Sub subscription (projects/P/subscriptions/S) with GCS OBJECT_FINALIZE "
+            "notifications of new uploads (streaming).",
+        )
+        find.add_argument(
+            "--input_prefixes",
+            default=None,
+            help="gs://bucket/prefix values (comma-separated) that notifications may come from; "
+            "others are failure rows. Default: any object in the notifying bucket.",
+        )
+        find.add_argument(
             "--extensions",
             default=",".join(DEFAULT_EXTENSIONS),
             help="Video file extensions to take, comma-separated, any case.",
@@ -196,8 +226,21 @@ def split_csv(values: list[str] | str | None) -> list[str]:
 def validate(opts: ReelbeamOptions) -> list[str]:
     """Problems with the option values, one line each (empty when all is well)."""
     problems: list[str] = []
-    if not split_csv(opts.input) and not opts.input_list:
+    sources = [
+        bool(split_csv(opts.input) or opts.input_list),
+        bool(opts.watch),
+        bool(opts.input_subscription),
+    ]
+    if not any(sources):
         problems.append("give --input (globs, paths, folders) or --input_list")
+    elif sum(sources) > 1:
+        problems.append("use one source: --input/--input_list, --watch or --input_subscription")
+    if opts.input_subscription and not re.fullmatch(
+        r"projects/[^/]+/subscriptions/[^/]+", opts.input_subscription
+    ):
+        problems.append("--input_subscription must look like projects/P/subscriptions/S")
+    if opts.watch_poll_s <= 0 or opts.watch_stop_after_s < 0:
+        problems.append("--watch_poll_s must be > 0 and --watch_stop_after_s >= 0")
     if not opts.output:
         problems.append("--output must not be empty")
     if not parse_extensions(opts.extensions or ""):
