@@ -20,7 +20,8 @@ BENCH ?= full
 PATH_PATTERN ?= (?P<event>[^/]+)/(?P<day>day\d+)/(?P<camera>[^/.]+)\.\w+$$
 ID_TEMPLATE ?= {event}-{day}-{camera}
 
-.PHONY: all install run test lint format model lock schemas bench clean sample
+.PHONY: all install run test lint format model lock schemas bench clean sample \
+	template template-metadata image schedule
 
 all: test
 
@@ -72,6 +73,37 @@ schemas: $(VENV)/.installed
 
 bench: $(VENV)/.installed $(MODEL)
 	$(PY) -m benchmarks.run --suite $(BENCH) --out $(OUT)/bench
+
+# Google Cloud: set PROJECT, REGION, BUCKET (and IMAGE) for your project.
+PROJECT ?= my-project
+REGION ?= us-central1
+BUCKET ?= $(PROJECT)-reelbeam
+VARIANT ?= cpu
+IMAGE ?= $(REGION)-docker.pkg.dev/$(PROJECT)/reelbeam/reelbeam-$(VARIANT):latest
+TEMPLATE_FLAGS ?= --print-only
+
+image:
+	docker build -f containers/Dockerfile --build-arg VARIANT=$(VARIANT) -t $(IMAGE) .
+
+template-metadata: $(VENV)/.installed
+	$(PY) -m pipelines.template_metadata
+
+# Prints the template spec offline; TEMPLATE_FLAGS= (empty) builds it for real.
+template:
+	gcloud dataflow flex-template build gs://$(BUCKET)/templates/reelbeam.json \
+		--image=$(IMAGE) --sdk-language=PYTHON \
+		--metadata-file=templates/reelbeam/metadata.json $(TEMPLATE_FLAGS)
+
+# Prints the Cloud Scheduler command for the nightly batch (02:00 UTC).
+schedule:
+	@mkdir -p $(OUT)
+	@sed -e 's|$${BUCKET}|$(BUCKET)|g' -e 's|$${PROJECT}|$(PROJECT)|g' -e 's|$${IMAGE}|$(IMAGE)|g' \
+		templates/scheduler/nightly.json > $(OUT)/nightly.json
+	@echo gcloud scheduler jobs create http reelbeam-nightly --location=$(REGION) \
+		--schedule="'0 2 * * *'" --time-zone=UTC --http-method=POST \
+		--uri=https://dataflow.googleapis.com/v1b3/projects/$(PROJECT)/locations/$(REGION)/flexTemplates:launch \
+		--oauth-service-account-email=reelbeam@$(PROJECT).iam.gserviceaccount.com \
+		--headers=Content-Type=application/json --message-body-from-file=$(OUT)/nightly.json
 
 clean:
 	rm -rf $(OUT) $(SAMPLE) .pytest_cache .ruff_cache
