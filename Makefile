@@ -21,7 +21,7 @@ PATH_PATTERN ?= (?P<event>[^/]+)/(?P<day>day\d+)/(?P<camera>[^/.]+)\.\w+$$
 ID_TEMPLATE ?= {event}-{day}-{camera}
 
 .PHONY: all install run test lint format model lock schemas bench clean sample \
-	template template-metadata image schedule
+	template template-metadata image schedule report emulators
 
 all: test
 
@@ -53,8 +53,18 @@ run: $(VENV)/.installed $(MODEL) sample
 		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
 		$(RUNNER_ARGS) $(ARGS)
 
-test: $(VENV)/.installed $(MODEL)
+# Emulators for the cloud-edge tests: GCS (PyPI, in the main venv), Pub/Sub (gcloud),
+# BigQuery (local-bigquery on Python 3.13, in its own venv).
+BQ_VENV ?= .venv-bq
+emulators: $(VENV)/.installed
+	BQ_VENV=$(BQ_VENV) VENV=$(VENV) bash scripts/emulators.sh install
+
+test: $(VENV)/.installed $(MODEL) emulators
+	bash scripts/install_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+report: $(VENV)/.installed
+	$(PY) -m pipelines.main report --output $(OUT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,14 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.builder import build_pipeline
-from pipelines.options import ReelbeamOptions, absolute_output, output_is_local, split_csv, validate
+from pipelines.options import (
+    ReelbeamOptions,
+    absolute_output,
+    bigquery_is_local,
+    output_is_local,
+    split_csv,
+    validate,
+)
 from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
 from transforms.paths import glob_root, has_glob
@@ -67,6 +74,12 @@ def preflight(opts: ReelbeamOptions) -> None:
     model = opts.pose_model or default_model_path()
     if "://" not in model and not os.path.isfile(model):
         raise UsageError(f"pose model not found at {model}: run `make model` or pass --pose_model")
+    if opts.bigquery_dataset and not bigquery_is_local(opts.bigquery_endpoint):
+        from transforms.bigquery_catalog import check_credentials, parse_dataset
+
+        problem = check_credentials(parse_dataset(opts.bigquery_dataset)[0])
+        if problem:
+            raise UsageError(f"--bigquery_dataset: {problem}")
     output = absolute_output(opts.output)
     if output_is_local(output):
         try:
@@ -132,6 +145,10 @@ def run(
         clock: the clock stamped on rows (tests inject a fixed one).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "report":
+        from transforms import report
+
+        return report.main(argv[1:])
     if argv and argv[0] == "resegment":
         from pipelines import resegment
 

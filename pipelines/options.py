@@ -212,6 +212,18 @@ class ReelbeamOptions(PipelineOptions):
             default="./out",
             help="Folder or gs:// prefix for artifacts and the local catalog.",
         )
+        out.add_argument(
+            "--bigquery_dataset",
+            default=None,
+            help="PROJECT:DATASET: catalog rows go to BigQuery tables (upserted by key) instead "
+            "of the local NDJSON files.",
+        )
+        out.add_argument(
+            "--bigquery_endpoint",
+            default=None,
+            help="BigQuery API endpoint (regional/private, or a local emulator on 127.0.0.1, "
+            "which is used without credentials). Default: Google's.",
+        )
 
 
 def split_csv(values: list[str] | str | None) -> list[str]:
@@ -280,6 +292,13 @@ def validate(opts: ReelbeamOptions) -> list[str]:
     ):
         if getattr(opts, name) < 0:
             problems.append(f"--{name} must be >= 0")
+    if opts.bigquery_dataset:
+        from transforms.bigquery_catalog import parse_dataset
+
+        try:
+            parse_dataset(opts.bigquery_dataset)
+        except ValueError as exc:
+            problems.append(f"--bigquery_dataset: {exc}")
     kinds = render_kinds(opts.render)
     if kinds is None:
         problems.append(
@@ -344,3 +363,8 @@ def output_is_local(output: str) -> bool:
 def absolute_output(output: str) -> str:
     """The output as an absolute path (local) or unchanged (``gs://``)."""
     return os.path.abspath(output) if output_is_local(output) else output.rstrip("/")
+
+
+def bigquery_is_local(endpoint: str | None) -> bool:
+    """True for an emulator endpoint on this machine (used without credentials)."""
+    return bool(endpoint) and re.match(r"^https?://(127\.0\.0\.1|localhost)(:|/|$)", endpoint)

@@ -1,0 +1,444 @@
+"""The BigQuery catalog: tables from the models, MERGE upserts, replace scope, bad rows, preflight.
+
+The integration tests run ``WriteCatalogToBigQuery`` in a DirectRunner pipeline against
+the local-bigquery emulator (``scripts/emulators.sh install``); the rest need nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import FIXED_NOW, fixed_clock
+from tests.emulators import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from transforms.bigquery_catalog import (
+    BigQueryClientFactory,
+    WriteCatalogToBigQuery,
+    call_with_backoff,
+    check_credentials,
+    is_transient,
+    merge_statement,
+    parse_dataset,
+    upsert_script,
+)
+from transforms.schemas import (
+    TABLES,
+    AssetRow,
+    CatalogRow,
+    FailureRow,
+    SegmentRow,
+    VideoRow,
+    bigquery_schema,
+)
+
+# ---------------------------------------------------------------- row builders
+
+
+def video(video_id: str, **changes) -> VideoRow:
+    fields = dict(
+        video_id=video_id,
+        source_uri=f"gs://archive/{video_id}.mp4",
+        file_name=f"{video_id}.mp4",
+        file_size_bytes=1000,
+        source_mtime=FIXED_NOW,
+        container="mov,mp4,m4a,3gp,3g2,mj2",
+        duration_s=13.0,
+        width=720,
+        height=1280,
+        display_width=720,
+        display_height=1280,
+        rotation_deg=0,
+        sample_aspect_ratio="1:1",
+        codec="h264",
+        pix_fmt="yuv420p",
+        bitrate_kbps=512.5,
+        fps=5.0,
+        is_vfr=False,
+        frame_count=65,
+        has_audio=False,
+        audio_codec=None,
+        audio_channels=None,
+        audio_sample_rate=None,
+        path_fields={"event": "gym", "day": "day1"},
+        segment_count=2,
+        motion_s_total=4.5,
+        failed_chunks=0,
+        proxy_uri=None,
+        proxy_size_bytes=None,
+        highlights_uri=None,
+        highlights_duration_s=None,
+        scanned_at=FIXED_NOW,
+        indexed_at=FIXED_NOW,
+        pipeline_version="test",
+    )
+    fields.update(changes)
+    return VideoRow(**fields)
+
+
+def segment(video_id: str, index: int, **changes) -> SegmentRow:
+    fields = dict(
+        video_id=video_id,
+        segment_index=index,
+        start_s=2.0 * index,
+        end_s=2.0 * index + 1.5,
+        duration_s=1.5,
+        peak_score=0.9,
+        mean_score=0.4,
+        max_people=1,
+    )
+    fields.update(changes)
+    return SegmentRow(**fields)
+
+
+def asset(video_id: str, asset_type: str, name: str) -> AssetRow:
+    return AssetRow(
+        video_id=video_id,
+        asset_type=asset_type,
+        uri=f"gs://out/videos/{video_id}/{name}",
+        width=320,
+        height=180,
+        duration_s=None,
+        bitrate_kbps=None,
+        size_bytes=1234,
+        md5="0" * 32,
+        codec="jpeg",
+    )
+
+
+def failure(input_uri: str, stage: str = "probe", chunk_index: int | None = None) -> FailureRow:
+    return FailureRow(
+        input_uri=input_uri,
+        video_id=None,
+        stage=stage,
+        error_type="CorruptMediaError",
+        message="moov atom not found",
+        permanent=True,
+        chunk_index=chunk_index,
+        failed_at=FIXED_NOW,
+        pipeline_version="test",
+    )
+
+
+def first_run() -> list[CatalogRow]:
+    return [
+        video("a"),
+        video("b"),
+        *(segment("a", i) for i in range(3)),
+        segment("b", 0),
+        asset("a", "thumbnail", "thumbs/000.jpg"),
+        asset("a", "proxy", "proxy_720p.mp4"),
+        asset("b", "thumbnail", "thumbs/000.jpg"),
+        failure("gs://archive/broken.mp4"),
+        failure("gs://archive/a.mp4", stage="detect", chunk_index=3),
+    ]
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def run_catalog(rows: list[CatalogRow], dataset: str, factory, **options) -> None:
+    """One DirectRunner run of WriteCatalogToBigQuery over ``rows``."""
+    options.setdefault("transaction", False)  # the emulator has no MERGE in transactions
+    with TestPipeline(runner="DirectRunner") as pipeline:
+        written = (
+            pipeline
+            | beam.Create(rows, reshuffle=False)
+            | WriteCatalogToBigQuery(dataset, factory, clock=fixed_clock, **options)
+        )
+        assert_that(written | beam.Map(lambda kv: kv[0]), equal_to(list(TABLES)))
+
+
+def query(client, sql: str) -> list[dict]:
+    return [dict(row.items()) for row in client.query_and_wait(sql)]
+
+
+def counts(client, dataset: str) -> dict[str, int]:
+    """``{table: COUNT(*)}`` (the emulator's ``num_rows`` is not updated by DELETE)."""
+    project, name = parse_dataset(dataset)
+    union = " UNION ALL ".join(
+        f"SELECT '{t}' AS t, COUNT(*) AS n FROM `{project}.{name}.{t}`" for t in TABLES
+    )
+    return {r["t"]: r["n"] for r in query(client, union)}
+
+
+def rows_of(client, dataset: str, table: str, order: str) -> list[dict]:
+    project, name = parse_dataset(dataset)
+    return query(client, f"SELECT * FROM `{project}.{name}.{table}` ORDER BY {order}")
+
+
+# ----------------------------------------------------------- emulator tests
+
+
+@pytest.fixture
+def bq(bigquery_emulator):  # noqa: F811
+    """``(client, dataset, client_factory)`` with a fresh dataset."""
+    return (
+        bigquery_emulator.client(),
+        bigquery_emulator.new_dataset("catalog"),
+        bigquery_emulator.client_factory(),
+    )
+
+
+class FlakyFactory:
+    """Client factory whose clients fail the first query with a 503 (then behave)."""
+
+    failures_left = 0
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __call__(self, project):
+        client = self._inner(project)
+        query = client.query
+
+        def flaky_query(*args, **kwargs):
+            from google.api_core.exceptions import ServiceUnavailable
+
+            if FlakyFactory.failures_left > 0:
+                FlakyFactory.failures_left -= 1
+                raise ServiceUnavailable("backend is unavailable (injected)")
+            return query(*args, **kwargs)
+
+        client.query = flaky_query
+        return client
+
+
+@pytest.mark.integration
+def test_creates_tables_with_schema_partitioning_and_clustering(bq):
+    client, dataset, factory = bq
+    FlakyFactory.failures_left = 2  # transient errors are retried with backoff
+    run_catalog(first_run(), dataset, FlakyFactory(factory), retry_base_delay_s=0.01)
+    assert FlakyFactory.failures_left == 0
+    project, name = parse_dataset(dataset)
+    for table, model in TABLES.items():
+        got = client.get_table(f"{project}.{name}.{table}")
+        want = [(f["name"], f["type"], f["mode"]) for f in bigquery_schema(model)]
+        assert [(f.name, f.field_type, f.mode) for f in got.schema] == want, table
+        assert got.clustering_fields == [model.KEY[0]], table
+        if table == "videos":
+            assert got.time_partitioning.type_ == "DAY"
+            assert got.time_partitioning.field == "indexed_at"
+        else:
+            assert got.time_partitioning is None
+    assert counts(client, dataset) == {"videos": 2, "segments": 4, "assets": 3, "failures": 2}
+    leftovers = [t.table_id for t in client.list_tables(f"{project}.{name}")]
+    assert sorted(leftovers) == sorted(TABLES), "staging tables must be dropped"
+    (a,) = [r for r in rows_of(client, dataset, "videos", "video_id") if r["video_id"] == "a"]
+    assert a["path_fields"] == {"event": "gym", "day": "day1"}
+    assert a["indexed_at"] == FIXED_NOW
+    assert a["bitrate_kbps"] == 512.5 and a["audio_codec"] is None
+
+
+@pytest.mark.integration
+def test_rerun_is_idempotent_and_updates_changed_rows(bq):
+    client, dataset, factory = bq
+    run_catalog(first_run(), dataset, factory)
+    before = counts(client, dataset)
+    tables = {t: rows_of(client, dataset, t, ", ".join(m.KEY)) for t, m in TABLES.items()}
+
+    # The same rows again, but for one changed video: counts stay, only that row changes.
+    rerun = [row for row in first_run() if row.TABLE != "videos" or row.video_id != "a"]
+    rerun.append(video("a", duration_s=14.5, path_fields={"event": "pool"}))
+    run_catalog(rerun, dataset, factory)
+    assert counts(client, dataset) == before
+    for table, model in TABLES.items():
+        after = rows_of(client, dataset, table, ", ".join(model.KEY))
+        if table != "videos":
+            assert after == tables[table], table
+    videos = {r["video_id"]: r for r in rows_of(client, dataset, "videos", "video_id")}
+    assert videos["a"]["duration_s"] == 14.5
+    assert videos["a"]["path_fields"] == {"event": "pool"}
+    assert videos["b"] == tables["videos"][1]
+
+
+@pytest.mark.integration
+def test_replace_scope_drops_stale_segments_assets_and_failures(bq):
+    client, dataset, factory = bq
+    run_catalog(first_run(), dataset, factory)
+    # "a" again, now with one segment and one asset and no failures; "b" not in this run.
+    second = [video("a"), segment("a", 0, peak_score=0.7), asset("a", "proxy", "proxy_720p.mp4")]
+    run_catalog(second, dataset, factory)
+    segments = rows_of(client, dataset, "segments", "video_id, segment_index")
+    assert [(r["video_id"], r["segment_index"], r["peak_score"]) for r in segments] == [
+        ("a", 0, 0.7),
+        ("b", 0, 0.9),
+    ]
+    assets = rows_of(client, dataset, "assets", "video_id, uri")
+    assert [(r["video_id"], r["asset_type"]) for r in assets] == [
+        ("a", "proxy"),
+        ("b", "thumbnail"),
+    ]
+    failures = rows_of(client, dataset, "failures", "input_uri")
+    assert [r["input_uri"] for r in failures] == ["gs://archive/broken.mp4"]
+
+
+@pytest.mark.integration
+def test_bad_row_becomes_a_failure_row(bq):
+    client, dataset, factory = bq
+    rows = [video("a"), segment("a", 0), segment("a", 1, peak_score=float("nan"))]
+    run_catalog(rows, dataset, factory)
+    assert counts(client, dataset) == {"videos": 1, "segments": 1, "assets": 0, "failures": 1}
+    (row,) = rows_of(client, dataset, "failures", "input_uri")
+    assert row["input_uri"] == "gs://archive/a.mp4"
+    assert row["stage"] == "write" and row["video_id"] == "a"
+    assert row["error_type"] == "InvalidRowError"
+    assert "segment_index=1" in row["message"] and "peak_score" in row["message"]
+    assert row["failed_at"] == FIXED_NOW
+
+
+class LoadRejectingFactory:
+    """Client factory whose load jobs fail as BigQuery fails a load with a bad row."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __call__(self, project):
+        from google.api_core.exceptions import BadRequest
+
+        client = self._inner(project)
+
+        def load_table_from_file(*args, **kwargs):
+            raise BadRequest("Error while reading data (injected)", errors=[{"reason": "invalid"}])
+
+        client.load_table_from_file = load_table_from_file
+        return client
+
+
+@pytest.mark.integration
+def test_rejected_load_falls_back_to_per_row_inserts(bq):
+    """A load BigQuery rejects is redone with streaming inserts, whose errors name the row."""
+    client, dataset, factory = bq
+    # A row that slipped past validation: NULL in a REQUIRED column.
+    bad = SegmentRow.model_construct(**{**segment("a", 1).model_dump(), "peak_score": None})
+    rows = [video("a"), segment("a", 0), bad]
+    run_catalog(rows, dataset, LoadRejectingFactory(factory))
+    assert counts(client, dataset) == {"videos": 1, "segments": 1, "assets": 0, "failures": 1}
+    (row,) = rows_of(client, dataset, "failures", "input_uri")
+    assert row["stage"] == "write" and "segment_index=1" in row["message"]
+    assert "peak_score" in row["message"]
+
+
+# -------------------------------------------------------------- unit tests
+
+
+def test_parse_dataset():
+    assert parse_dataset("my-proj:catalog_1") == ("my-proj", "catalog_1")
+    assert parse_dataset("my-proj.catalog") == ("my-proj", "catalog")
+    for bad in ("catalog", "p:", ":d", "p:d.x", "p:d-x"):
+        with pytest.raises(ValueError, match="PROJECT:DATASET|letters"):
+            parse_dataset(bad)
+
+
+def test_merge_matches_nullable_keys_null_safe():
+    sql = merge_statement("`p.d.failures`", "`p.d.s`", FailureRow)
+    assert "T.input_uri = S.input_uri AND T.stage = S.stage" in sql
+    assert (
+        "(T.chunk_index = S.chunk_index OR (T.chunk_index IS NULL AND S.chunk_index IS NULL))"
+        in sql
+    )
+    assert "UPDATE SET video_id = S.video_id" in sql and "input_uri = S.input_uri," not in sql
+
+
+def test_upsert_script_deletes_scope_first_in_a_transaction():
+    sql = upsert_script("`p.d.segments`", "`p.d.s`", SegmentRow, "video_id", ["scope_0"])
+    lines = [line for line in sql.splitlines() if line.endswith(";") or line.startswith("MERGE")]
+    assert lines[0] == "BEGIN TRANSACTION;"
+    assert lines[1] == "DELETE FROM `p.d.segments` WHERE video_id IN UNNEST(@scope_0);"
+    assert lines[2].startswith("MERGE `p.d.segments` T USING `p.d.s` S")
+    assert lines[-1] == "COMMIT TRANSACTION;"
+    alone = upsert_script("`p.d.videos`", "`p.d.s`", VideoRow, None, [], transaction=True)
+    assert "TRANSACTION" not in alone and alone.startswith("MERGE")
+    assert upsert_script("`t`", None, SegmentRow, "video_id", ["s0"]).startswith("DELETE")
+
+
+def test_transient_errors_are_told_apart():
+    from google.api_core import exceptions as api
+
+    assert is_transient(api.ServiceUnavailable("x"))
+    assert is_transient(api.TooManyRequests("x"))
+    assert is_transient(api.Forbidden("x", errors=[{"reason": "rateLimitExceeded"}]))
+    assert is_transient(api.BadRequest("Transaction is aborted due to concurrent update"))
+    assert is_transient(ConnectionResetError())
+    assert not is_transient(api.BadRequest("Syntax error"))
+    assert not is_transient(api.Forbidden("x", errors=[{"reason": "accessDenied"}]))
+    assert not is_transient(ValueError("x"))
+
+
+def test_backoff_retries_transient_then_raises_permanent():
+    from google.api_core import exceptions as api
+
+    calls, sleeps = [], []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise api.InternalServerError("boom")
+        return "ok"
+
+    assert call_with_backoff(flaky, "t", sleep=sleeps.append, base_delay_s=1) == "ok"
+    assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2
+
+    def bad():
+        raise api.BadRequest("no such column")
+
+    with pytest.raises(api.BadRequest):
+        call_with_backoff(bad, "t", sleep=sleeps.append)
+    assert len(sleeps) == 2
+
+
+def test_client_factory_is_picklable_and_points_at_the_endpoint():
+    import pickle
+
+    factory = pickle.loads(
+        pickle.dumps(BigQueryClientFactory(api_endpoint="http://127.0.0.1:1", anonymous=True))
+    )
+    client = factory("p")
+    assert client.project == "p"
+    assert client._connection.API_BASE_URL == "http://127.0.0.1:1"
+
+
+@pytest.fixture
+def no_adc(tmp_path, monkeypatch):
+    """An environment with no Application Default Credentials anywhere."""
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))  # no ADC file there
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    return tmp_path
+
+
+def test_check_credentials_missing_key_file_is_one_line_fast(no_adc, monkeypatch):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(no_adc / "nothing.json"))
+    start = time.monotonic()
+    message = check_credentials("proj")
+    assert time.monotonic() - start < 3
+    assert message and "\n" not in message
+    assert "nothing.json does not exist" in message and "gcloud auth application-default" in message
+
+
+def test_check_credentials_without_any_adc(no_adc):
+    start = time.monotonic()
+    message = check_credentials("proj")
+    assert time.monotonic() - start < 5
+    assert message and message.startswith("BigQuery: no Application Default Credentials")
+
+
+def test_check_credentials_accepts_a_credentials_file(no_adc, monkeypatch):
+    key = no_adc / "adc.json"
+    key.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "id.apps.googleusercontent.com",
+                "client_secret": "secret",
+                "refresh_token": "token",
+            }
+        )
+    )
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    assert check_credentials("proj") is None
