@@ -367,4 +367,5 @@ def absolute_output(output: str) -> str:
 
 def bigquery_is_local(endpoint: str | None) -> bool:
     """True for an emulator endpoint on this machine (used without credentials)."""
-    return bool(endpoint) and re.match(r"^https?://(127\.0\.0\.1|localhost)(:|/|$)", endpoint)
+    pattern = r"^https?://(127\.0\.0\.1|localhost)(:|/|$)"
+    return bool(endpoint and re.match(pattern, endpoint))
