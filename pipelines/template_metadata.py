@@ -65,17 +65,44 @@ def metadata() -> dict:
     }
 
 
+def options_table() -> str:
+    """The README's options table (between ``<!-- options:start -->`` and ``:end``)."""
+    lines = ["| option | default | meaning |", "|---|---|---|"]
+    for group in _parser()._action_groups:
+        for action in group._group_actions:
+            if action.dest == "help":
+                continue
+            default = "" if action.default is None else f"`{action.default}`"
+            text = (action.help or "").replace("|", "\\|")
+            lines.append(f"| `--{action.dest}` | {default} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     """The file's text."""
     return json.dumps(metadata(), indent=2) + "\n"
 
 
+README_PATH = TEMPLATE_PATH.parents[2] / "README.md"
+_START, _END = "<!-- options:start -->\n", "<!-- options:end -->"
+
+
+def readme_with_options(readme: str) -> str:
+    """The README text with its options table regenerated."""
+    head, _, rest = readme.partition(_START)
+    _, _, tail = rest.partition(_END)
+    return head + _START + options_table() + _END + tail
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write the metadata file (default path: ``templates/reelbeam/metadata.json``)."""
+    """Write the metadata file and refresh the README's options table."""
     target = pathlib.Path((argv if argv is not None else sys.argv[1:] or [str(TEMPLATE_PATH)])[0])
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render())
     print(target)
+    if README_PATH.exists() and _START in README_PATH.read_text():
+        README_PATH.write_text(readme_with_options(README_PATH.read_text()))
+        print(README_PATH)
     return 0
 
 

@@ -80,3 +80,19 @@ def test_template_metadata_mirrors_the_options():
     assert {"input", "input_list", "output", "chunk_s", "render", "encoder"} <= names
     doc = json.loads(path.read_text())
     assert all(p["helpText"] for p in doc["parameters"])
+
+
+def test_readme_options_table_is_generated_from_the_options():
+    readme = (REPO / "README.md").read_text()
+    assert readme == template_metadata.readme_with_options(readme), (
+        "README.md's options table is stale: run `make template-metadata`"
+    )
+    assert "| `--input` |" in readme and "| `--bigquery_dataset` |" in readme
+
+
+def test_nightly_schedule_launches_the_template_with_known_parameters():
+    body = json.loads((REPO / "templates" / "scheduler" / "nightly.json").read_text())
+    params = body["launchParameter"]["parameters"]
+    known = {p["name"] for p in template_metadata.metadata()["parameters"]}
+    assert set(params) <= known
+    assert body["launchParameter"]["containerSpecGcsPath"].endswith("/templates/reelbeam.json")
