@@ -6,16 +6,28 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from pipelines.options import ReelbeamOptions, absolute_output, segment_params, split_csv
+from pipelines.options import (
+    ReelbeamOptions,
+    absolute_output,
+    bigquery_is_local,
+    ladder_heights,
+    render_kinds,
+    segment_params,
+    split_csv,
+)
 from transforms.artifacts import WriteMotion
-from transforms.catalog import WriteCatalog
+from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
+from transforms.catalog import WriteCatalog, read_table
 from transforms.chunks import SplitIntoChunks
 from transforms.deadletter import Clock, utc_now
 from transforms.detect import DetectMotion, DetectParams
+from transforms.encode import EncodeSettings
 from transforms.find import FindVideos, normalize_input
 from transforms.merge import MergeSegments
 from transforms.paths import parse_extensions
 from transforms.probe import ProbeVideos
+from transforms.render import RenderParams, RenderVideos
+from transforms.report import WriteReport
 from transforms.rows import BuildCatalogRows
 
 
@@ -43,6 +55,8 @@ def build_pipeline(
     """
     output = absolute_output(options.output)
     patterns = [normalize_input(p_) for p_ in split_csv(options.input)]
+    if options.retry_failures:
+        patterns += failed_inputs(output)
     found = p | "FindVideos" >> FindVideos(
         patterns=patterns,
         input_list=options.input_list,
@@ -50,6 +64,7 @@ def build_pipeline(
         path_pattern=options.path_pattern,
         video_id_template=options.video_id_template,
         exclude_prefix=output,
+        allowed_roots=[normalize_input(r) for r in split_csv(options.allowed_roots)] or None,
         clock=clock,
     )
     probed = found["found"] | "ProbeVideos" >> ProbeVideos(clock, options.decode_timeout_s)
@@ -70,18 +85,54 @@ def build_pipeline(
     motion = detected.motion | "MergeSegments" >> MergeSegments(params, options.pose_fps)
     motion_assets = motion | "WriteMotion" >> WriteMotion(output, params, options.pose_fps)
 
+    render_params = render_params_from(options)
+    rendered = {"probe": probed.probes, "motion": motion} | "RenderVideos" >> RenderVideos(
+        output, render_params, clock
+    )
+    assets = (motion_assets.assets, rendered["assets"]) | "AllAssets" >> beam.Flatten()
+
     rows = {
         "probe": probed.probes,
         "motion": motion,
-        "assets": motion_assets.assets,
+        "assets": assets,
     } | "BuildCatalogRows" >> BuildCatalogRows(clock)
     failures = (
         found["failures"],
         probed.failures,
         detected.failures,
         motion_assets.failures,
+        rendered["failures"],
     ) | "AllFailures" >> beam.Flatten()
-    written = (
-        (rows, failures) | "AllRows" >> beam.Flatten() | "WriteCatalog" >> WriteCatalog(output)
-    )
+    all_rows = (rows, failures) | "AllRows" >> beam.Flatten()
+    if options.bigquery_dataset:
+        factory = BigQueryClientFactory(
+            api_endpoint=options.bigquery_endpoint,
+            anonymous=bigquery_is_local(options.bigquery_endpoint),
+        )
+        written = all_rows | "WriteCatalogToBigQuery" >> WriteCatalogToBigQuery(
+            options.bigquery_dataset, factory, clock=clock
+        )
+    else:
+        written = all_rows | "WriteCatalog" >> WriteCatalog(output)
+        written | "WriteReport" >> WriteReport(output)
     return PipelineOutputs(rows=rows, failures=failures, written=written)
+
+
+def failed_inputs(output: str) -> list[str]:
+    """Distinct inputs of the failure rows in ``<output>/catalog/failures.jsonl``, sorted."""
+    return sorted({row["input_uri"] for row in read_table(output, "failures")})
+
+
+def render_params_from(options: ReelbeamOptions) -> RenderParams:
+    """Render settings from the options."""
+    return RenderParams(
+        kinds=render_kinds(options.render) or (),
+        proxy_height=options.proxy_height,
+        ladder=ladder_heights(options.ladder) or (),
+        settings=EncodeSettings(crf=options.crf, preset=options.preset, encoder=options.encoder),
+        render_chunk_s=options.render_chunk_s,
+        highlight_pre_s=options.highlight_pre_s,
+        highlight_post_s=options.highlight_post_s,
+        thumbnails=options.thumbnails,
+        timeout_s=options.decode_timeout_s,
+    )

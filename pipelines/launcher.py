@@ -82,6 +82,16 @@ def preflight(opts: ReelbeamOptions) -> None:
             raise UsageError(f"--bigquery_dataset: {problem}")
     output = absolute_output(opts.output)
     if output_is_local(output):
+        for raw in split_csv(opts.input):
+            root = glob_root(normalize_input(raw).removesuffix("/**"))
+            if "://" in root or not os.path.isdir(root):
+                continue
+            inside = os.path.commonpath([root, output])
+            if inside in (root, output):
+                raise UsageError(
+                    f"--output {opts.output} and --input {raw} overlap: keep the output out of "
+                    "the inputs (and the inputs out of the output)"
+                )
         try:
             os.makedirs(output, exist_ok=True)
         except OSError as exc:
@@ -149,6 +159,10 @@ def run(
         from transforms import report
 
         return report.main(argv[1:])
+    if argv and argv[0] == "failures":
+        from pipelines import failures
+
+        return failures.main(argv[1:])
     if argv and argv[0] == "resegment":
         from pipelines import resegment
 

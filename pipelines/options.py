@@ -36,6 +36,19 @@ class ReelbeamOptions(PipelineOptions):
             help="Text file (local or gs://) with one video URI or path a line.",
         )
         find.add_argument(
+            "--allowed_roots",
+            default=None,
+            help="Folders or gs://bucket/prefix values that --input_list entries may name "
+            "(comma-separated). Default: the list's own folder, or its bucket.",
+        )
+        find.add_argument(
+            "--retry_failures",
+            action="store_true",
+            default=False,
+            help="Reprocess only the inputs in <output>/catalog/failures.jsonl; their failure "
+            "rows are cleared when they succeed.",
+        )
+        find.add_argument(
             "--watch",
             default=None,
             help="Local folder to poll for new, fully written videos (streaming).",
@@ -239,7 +252,7 @@ def validate(opts: ReelbeamOptions) -> list[str]:
     """Problems with the option values, one line each (empty when all is well)."""
     problems: list[str] = []
     sources = [
-        bool(split_csv(opts.input) or opts.input_list),
+        bool(split_csv(opts.input) or opts.input_list or opts.retry_failures),
         bool(opts.watch),
         bool(opts.input_subscription),
     ]

@@ -48,6 +48,10 @@ class SourceVanishedError(MediaError):
     """The file was found but no longer exists when it was read."""
 
 
+class OutsideAllowedRootsError(ReelbeamError):
+    """An input list or notification names a file outside the allowed roots."""
+
+
 class TransientIOError(ReelbeamError):
     """IO that may succeed when retried (network, storage 5xx, timeouts)."""
 

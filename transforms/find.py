@@ -16,7 +16,7 @@ from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
-from transforms.errors import SourceVanishedError
+from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
 from transforms.media import is_local
 from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
 from transforms.records import FoundFile
@@ -59,6 +59,50 @@ def read_input_list(uri: str) -> list[str]:
     base = posixpath.dirname(uri) if is_local(uri) else None
     lines = [line.strip() for line in text.splitlines()]
     return [normalize_input(line, base) for line in lines if line and not line.startswith("#")]
+
+
+def default_roots(list_uri: str) -> list[str]:
+    """Where a list's entries may point by default: the list's folder, or its bucket."""
+    if is_local(list_uri):
+        return [os.path.dirname(os.path.abspath(list_uri))]
+    scheme, _, rest = list_uri.partition("://")
+    return [f"{scheme}://{rest.split('/', 1)[0]}"]
+
+
+def within_roots(pattern: str, roots: list[str]) -> bool:
+    """True when a normalized pattern lies under one of the roots (no ``..`` escapes)."""
+    path = pattern.split("://", 1)[-1]
+    if ".." in path.split("/"):
+        return False
+    return any(pattern == r or pattern.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+class _ReadListFn(beam.DoFn):
+    """list URI -> its patterns; entries outside the allowed roots are failure rows."""
+
+    def __init__(self, roots: list[str] | None, clock: Clock):
+        self._roots = roots
+        self._clock = clock
+
+    def process(self, list_uri: str):
+        roots = self._roots or default_roots(list_uri)
+        try:
+            patterns = call_with_retries(lambda: read_input_list(list_uri))
+        except Exception as exc:
+            patterns = []
+            yield pvalue.TaggedOutput(
+                FAILURES, failure_row(exc, input_uri=list_uri, stage="find", clock=self._clock)
+            )
+        for pattern in patterns:
+            if within_roots(pattern, roots):
+                yield pattern
+            else:
+                exc = OutsideAllowedRootsError(
+                    f"{pattern} is outside the allowed roots ({', '.join(roots)})"
+                )
+                yield pvalue.TaggedOutput(
+                    FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
+                )
 
 
 class _MatchFn(beam.DoFn):
@@ -130,6 +174,8 @@ class FindVideos(beam.PTransform):
         extensions: extensions to take, lower case, no dots.
         path_pattern: regex with named groups for ``path_fields``.
         video_id_template: ``str.format`` template over those groups.
+        allowed_roots: folders or ``gs://bucket/prefix`` values that list entries may
+            name (default: the list's folder, or its bucket); others are failure rows.
         exclude_prefix: a folder never to take files from (reelbeam's own output,
             so proxies are not catalogued as sources on the next run).
 
@@ -146,6 +192,7 @@ class FindVideos(beam.PTransform):
         path_pattern: str | None = None,
         video_id_template: str | None = None,
         exclude_prefix: str | None = None,
+        allowed_roots: list[str] | None = None,
         clock: Clock = utc_now,
     ):
         super().__init__()
@@ -154,17 +201,24 @@ class FindVideos(beam.PTransform):
         self._extensions = extensions
         self._path_pattern = path_pattern
         self._template = video_id_template
+        self._allowed_roots = allowed_roots
         self._exclude = exclude_prefix.rstrip("/") + "/" if exclude_prefix else None
         self._clock = clock
 
     def expand(self, pbegin: pvalue.PBegin):
         sources = [pbegin | "Patterns" >> beam.Create(self._patterns)]
+        list_failures = []
         if self._input_list:
-            sources.append(
+            listed = (
                 pbegin
                 | "ListFile" >> beam.Create([self._input_list])
-                | "ReadList" >> beam.FlatMap(read_input_list)
+                | "ReadList"
+                >> beam.ParDo(_ReadListFn(self._allowed_roots, self._clock)).with_outputs(
+                    FAILURES, main="patterns"
+                )
             )
+            sources.append(listed.patterns)
+            list_failures.append(listed[FAILURES])
         patterns = sources | "AllPatterns" >> beam.Flatten()
         matched = patterns | "Match" >> beam.ParDo(_MatchFn(self._clock)).with_outputs(
             FAILURES, main="matches"
@@ -180,7 +234,8 @@ class FindVideos(beam.PTransform):
             | "Files" >> beam.Values()
             | "Log" >> beam.ParDo(_LogFoundFn())
         )
-        return {"found": found, "failures": matched[FAILURES]}
+        failures = [matched[FAILURES], *list_failures] | "FindFailures" >> beam.Flatten()
+        return {"found": found, "failures": failures}
 
 
 def _first(values: Iterable[FoundFile]) -> FoundFile:
