@@ -621,6 +621,8 @@ class _JoinFn(beam.DoFn):
             yield from rows
         finally:
             _remove(part_uris)
+            # Local file systems keep the emptied folder; object stores have none.
+            _remove([artifact_uri(self._output, job.video_id, ".render/parts")])
 
     def teardown(self) -> None:
         if self._worker is not None:
