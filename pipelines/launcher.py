@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import uuid
 from collections.abc import Sequence
@@ -105,6 +106,26 @@ def preflight(opts: ReelbeamOptions) -> None:
         raise UsageError(f"--output {opts.output} is not writable: {exc}") from exc
 
 
+_TEMP_NAME = re.compile(r"(\.tmp-[0-9a-f]{32}|\.part)$")
+
+
+def sweep_temp_files(output: str) -> int:
+    """Delete temporary files a killed run left under ``output``; returns how many.
+
+    Every artifact and catalog file is written to a temporary name and renamed into
+    place, so what a SIGKILL leaves behind is only ever such a temporary file.
+    """
+    try:
+        metadata = FileSystems.match([FileSystems.join(output, "**")])[0].metadata_list
+    except Exception:  # nothing there yet
+        return 0
+    stale = [m.path for m in metadata if _TEMP_NAME.search(m.path)]
+    if stale:
+        FileSystems.delete(stale)
+        logging.info("removed %d temporary files left by an interrupted run", len(stale))
+    return len(stale)
+
+
 def parse(argv: Sequence[str]) -> PipelineOptions:
     """Beam and reelbeam options from the command line, DirectRunner unless one is named."""
     options = PipelineOptions(list(argv))
@@ -182,6 +203,7 @@ def run(
         print(f"reelbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     output = absolute_output(opts.output)
+    sweep_temp_files(output)
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, opts, clock)

@@ -22,6 +22,11 @@ from transforms.media import open_input
 from transforms.records import FoundFile, VideoProbe
 
 PROBE_TIMEOUT_S = 60.0  # reading a header and one frame; a 10-hour MP4's index parses in < 1 s
+# Sanity limits on header values: beyond them a header is lying (or the file is hostile),
+# and believing it would plan millions of chunks or allocate absurd frames.
+MIN_FPS, MAX_FPS = 0.1, 1000.0
+MAX_SIDE = 16384
+MAX_DURATION_S = 7 * 24 * 3600.0
 _VFR_SAMPLE = 600  # index entries (or packets) looked at to tell constant from variable rate
 _VFR_TOLERANCE = 0.02  # relative spread of frame intervals still counted as constant
 
@@ -90,12 +95,16 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise NoVideoStreamError(f"no video stream (streams: {', '.join(kinds)})")
     stream = videos[0]
+    if container.format.name.endswith("_pipe") or container.format.name == "image2":
+        raise NoVideoStreamError(f"a still image ({container.format.name}), not a video")
     ctx = stream.codec_context
     if ctx is None or not ctx.name:
         raise UnsupportedMediaError(f"no decoder for codec id {stream.codec_context}")
     width, height = ctx.width, ctx.height
     if width <= 0 or height <= 0:
         raise CorruptMediaError("the video stream has no frame size")
+    if max(width, height) > MAX_SIDE:
+        raise UnsupportedMediaError(f"frame size {width}x{height} is beyond {MAX_SIDE} pixels")
 
     time_base = stream.time_base or Fraction(1, 1)
     if stream.duration:
@@ -110,6 +119,8 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
     if fps_frac is None:
         raise CorruptMediaError("the video stream has no frame rate")
     fps = float(fps_frac)
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise CorruptMediaError(f"absurd frame rate {fps:.6g} fps in the header")
     if stream.frames and stream.frames > 0:
         frame_count, exact = int(stream.frames), True
     else:
@@ -118,6 +129,8 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         if not exact:
             raise CorruptMediaError("the video stream has no duration")
         duration_s = frame_count / fps
+    if duration_s > MAX_DURATION_S:
+        raise CorruptMediaError(f"absurd duration {duration_s:.0f} s in the header")
 
     timestamps = _video_timestamps(container, stream)
     guessed = _fraction(stream.guessed_rate)
