@@ -7,10 +7,12 @@ failure rows), 2 for bad options, 1 when the pipeline itself broke.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import sys
+import tempfile
 import uuid
 from collections.abc import Sequence
 
@@ -32,6 +34,7 @@ from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
 from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
+from transforms.progress import PROGRESS_ENV, ProgressDisplay
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 
@@ -147,14 +150,32 @@ def counters(result) -> dict[str, int]:
     return totals
 
 
-def summary_line(totals: dict[str, int], output: str) -> str:
+def summary_line(totals: dict[str, int], output: str, report: str | None = None) -> str:
     """The last line of a run: what was catalogued and where it is."""
-    return (
+    line = (
         f"reelbeam: {totals.get('videos_catalogued', 0)} videos catalogued, "
         f"{totals.get('inputs_failed', 0)} failed, "
         f"{totals.get('rows_segments', 0)} segments, "
         f"{totals.get('rows_assets', 0)} assets; output: {output}"
     )
+    return f"{line}; report: {report}" if report else line
+
+
+@contextlib.contextmanager
+def _progress(options: PipelineOptions):
+    """A live status line on a terminal for runs on this machine (DirectRunner)."""
+    runner = str(options.view_as(StandardOptions).runner or "")
+    if not sys.stderr.isatty() or "Direct" not in runner:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="reelbeam-progress-") as folder:
+        path = os.path.join(folder, "progress.jsonl")
+        os.environ[PROGRESS_ENV] = path
+        try:
+            with ProgressDisplay(path, sys.stderr):
+                yield
+        finally:
+            os.environ.pop(PROGRESS_ENV, None)
 
 
 def _configure_logging() -> None:
@@ -207,11 +228,13 @@ def run(
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, opts, clock)
-        result = pipeline.run()
-        result.wait_until_finish()
+        with _progress(options):
+            result = pipeline.run()
+            result.wait_until_finish()
     except Exception:
         logging.exception("the pipeline broke")
         print(f"reelbeam: error: the pipeline broke; output so far: {output}", file=sys.stderr)
         return EXIT_BROKEN
-    print(summary_line(counters(result), output))
+    report = None if opts.bigquery_dataset else FileSystems.join(output, "report", "index.html")
+    print(summary_line(counters(result), output, report))
     return EXIT_OK

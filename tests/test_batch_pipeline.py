@@ -98,7 +98,7 @@ def test_batch_run_catalogs_videos_and_dead_letters_bad_files(archive, tmp_path,
     assert failures["zero.mp4"]["video_id"] == "bad-day3-zero"
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("reelbeam: 2 videos catalogued, 3 failed")
-    assert last.endswith(f"output: {out}")
+    assert last.endswith(f"output: {out}; report: {out}/report/index.html")
     assert not list(out.rglob("*.tmp-*"))
 
 

@@ -6,6 +6,7 @@ import math
 
 import apache_beam as beam
 
+from transforms.progress import report
 from transforms.records import Chunk, VideoProbe
 
 
@@ -29,6 +30,7 @@ def plan_chunks(duration_s: float, chunk_s: float, overlap_s: float) -> list[tup
 def chunks_of(probe: VideoProbe, chunk_s: float, overlap_s: float) -> list[Chunk]:
     """The ``Chunk`` elements of one probed video."""
     ranges = plan_chunks(max(probe.duration_s, 1e-3), chunk_s, overlap_s)
+    report("chunks_total", len(ranges))
     return [
         Chunk(
             video_id=probe.video_id,

@@ -18,6 +18,7 @@ from transforms.isolation import IsolatedWorker
 from transforms.media import open_input
 from transforms.motion import motion_score
 from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model
+from transforms.progress import report
 from transforms.records import Chunk, ChunkMotion
 from transforms.sampling import Sample, analysis_size, iter_samples, to_rgb
 
@@ -199,10 +200,6 @@ class _DetectChunkFn(beam.DoFn):
         self._clock = clock
         self._timeout_s = timeout_s
         self._worker: IsolatedWorker | None = None
-        self._chunks = beam.metrics.Metrics.counter("reelbeam", "chunks_analysed")
-        self._failed = beam.metrics.Metrics.counter("reelbeam", "chunks_failed")
-        self._samples = beam.metrics.Metrics.counter("reelbeam", "frames_analysed")
-        self._gated = beam.metrics.Metrics.counter("reelbeam", "frames_gated")
 
     def setup(self) -> None:
         # The child starts, and loads the model, on the first chunk: an idle stage costs nothing.
@@ -217,7 +214,7 @@ class _DetectChunkFn(beam.DoFn):
         try:
             result = call_with_retries(lambda: self._analyse(chunk))
         except Exception as exc:
-            self._failed.inc()
+            report("chunks_failed")
             row = failure_row(
                 exc,
                 input_uri=chunk.uri,
@@ -234,9 +231,9 @@ class _DetectChunkFn(beam.DoFn):
                 chunk.video_id, chunk.uri, chunk.index, chunk.chunk_count, failed=True
             )
         else:
-            self._chunks.inc()
-            self._samples.inc(len(result.times_s) - result.frames_gated)
-            self._gated.inc(result.frames_gated)
+            report("chunks_analysed")
+            report("frames_analysed", len(result.times_s) - result.frames_gated)
+            report("frames_gated", result.frames_gated)
         yield result
 
     def teardown(self) -> None:

@@ -19,6 +19,7 @@ from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_ro
 from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
 from transforms.media import is_local
 from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
+from transforms.progress import report
 from transforms.records import FoundFile
 
 
@@ -243,10 +244,7 @@ def _first(values: Iterable[FoundFile]) -> FoundFile:
 
 
 class _LogFoundFn(beam.DoFn):
-    def __init__(self):
-        self._found = beam.metrics.Metrics.counter("reelbeam", "files_found")
-
     def process(self, found: FoundFile):
-        self._found.inc()
+        report("files_found")
         logging.info("found %s (%d bytes)", found.uri, found.size_bytes)
         yield found

@@ -19,6 +19,7 @@ from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_ro
 from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
 from transforms.isolation import IsolatedWorker
 from transforms.media import open_input
+from transforms.progress import report
 from transforms.records import FoundFile, VideoProbe
 
 PROBE_TIMEOUT_S = 60.0  # reading a header and one frame; a 10-hour MP4's index parses in < 1 s
@@ -206,8 +207,6 @@ class _ProbeFn(beam.DoFn):
         self._clock = clock
         self._timeout_s = timeout_s or PROBE_TIMEOUT_S
         self._worker: IsolatedWorker | None = None
-        self._probed = beam.metrics.Metrics.counter("reelbeam", "files_probed")
-        self._failed = beam.metrics.Metrics.counter("reelbeam", "probe_failures")
 
     def setup(self) -> None:
         self._worker = IsolatedWorker("reelbeam-probe")
@@ -220,14 +219,14 @@ class _ProbeFn(beam.DoFn):
         try:
             probe = call_with_retries(lambda: self._probe(found))
         except Exception as exc:
-            self._failed.inc()
+            report("probe_failures")
             row = failure_row(
                 exc, input_uri=found.uri, stage="probe", video_id=found.video_id, clock=self._clock
             )
             logging.warning("probe failed: %s: %s: %s", found.uri, row.error_type, row.message)
             yield pvalue.TaggedOutput(FAILURES, row)
         else:
-            self._probed.inc()
+            report("files_probed")
             yield probe
 
     def teardown(self) -> None:

@@ -42,6 +42,7 @@ from transforms.encode import (
 from transforms.highlights import highlight_windows, render_highlights, write_otio
 from transforms.isolation import IsolatedWorker
 from transforms.media import is_local
+from transforms.progress import report
 from transforms.records import Segment, VideoMotion, VideoProbe
 from transforms.schemas import AssetRow
 from transforms.stills import thumbnail_times, write_preview, write_thumbnails
@@ -440,9 +441,6 @@ class _RenderVideoFn(beam.DoFn):
         self._params = params
         self._clock = clock
         self._worker: IsolatedWorker | None = None
-        self._rendered = beam.metrics.Metrics.counter("reelbeam", "artifacts_rendered")
-        self._reused = beam.metrics.Metrics.counter("reelbeam", "artifacts_reused")
-        self._seconds = beam.metrics.Metrics.counter("reelbeam", "seconds_encoded")
 
     def setup(self) -> None:
         self._worker = IsolatedWorker("reelbeam-render")
@@ -454,7 +452,7 @@ class _RenderVideoFn(beam.DoFn):
             try:
                 rows = manifest.cached(kind, key)
                 if rows is not None:
-                    self._reused.inc(len(rows))
+                    report("artifacts_reused", len(rows))
                 else:
                     assert self._worker is not None
                     rows = self._worker.call(
@@ -463,9 +461,9 @@ class _RenderVideoFn(beam.DoFn):
                         render_timeout_s(job, self._params),
                     )
                     manifest.record(kind, key, rows)
-                    self._rendered.inc(len(rows))
+                    report("artifacts_rendered", len(rows))
                     if kind == "ladder":
-                        self._seconds.inc(int(job.probe.duration_s))
+                        report("seconds_encoded", int(job.probe.duration_s))
             except Exception as exc:
                 row = failure_row(
                     exc,
@@ -539,7 +537,6 @@ class _EncodeChunkFn(beam.DoFn):
         self._params = params
         self._clock = clock
         self._worker: IsolatedWorker | None = None
-        self._seconds = beam.metrics.Metrics.counter("reelbeam", "seconds_encoded")
 
     def setup(self) -> None:
         self._worker = IsolatedWorker("reelbeam-encode")
@@ -568,7 +565,7 @@ class _EncodeChunkFn(beam.DoFn):
             )
             parts = None
         else:
-            self._seconds.inc(int(end - chunk.start_s))
+            report("seconds_encoded", int(end - chunk.start_s))
         yield chunk.job.video_id, (chunk, parts)
 
     def teardown(self) -> None:
@@ -629,14 +626,17 @@ class _JoinFn(beam.DoFn):
             self._worker.close()
 
 
-def _job(element) -> Iterator[RenderJob]:
+def _job(element, params: RenderParams) -> Iterator[RenderJob]:
     _, grouped = element
     probes = list(grouped["probe"])
     if not probes:
         return
     motions: list[VideoMotion] = list(grouped["motion"])
     segments = motions[0].segments if motions else ()
-    yield RenderJob(probes[0], tuple(segments))
+    job = RenderJob(probes[0], tuple(segments))
+    if rungs_for(job.probe, params):
+        report("seconds_to_encode", int(job.probe.duration_s))
+    yield job
 
 
 class RenderVideos(beam.PTransform):
@@ -656,7 +656,7 @@ class RenderVideos(beam.PTransform):
             "probe": inputs["probe"] | "KeyProbe" >> beam.Map(lambda p: (p.video_id, p)),
             "motion": inputs["motion"] | "KeyMotion" >> beam.Map(lambda m: (m.video_id, m)),
         }
-        jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job)
+        jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
         whole = jobs | "Render" >> beam.ParDo(
             _RenderVideoFn(self._output, self._params, self._clock)
         ).with_outputs(FAILURES, main=ASSETS)
