@@ -410,7 +410,7 @@ class _MergeTablesFn(beam.DoFn):
             staging_id,
             schema=[bigquery.SchemaField.from_api_repr(f) for f in bigquery_schema(TABLES[table])],
         )
-        resource.expires = dt.datetime.now(dt.timezone.utc) + STAGING_TTL
+        resource.expires = dt.datetime.now(dt.UTC) + STAGING_TTL
         self._retry(lambda: self._client.create_table(resource, exists_ok=True), "create staging")
         return staging_id
 

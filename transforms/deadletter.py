@@ -24,7 +24,7 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     """The wall clock, in UTC (the default clock; tests inject a fixed one)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def failure_row(

@@ -147,7 +147,7 @@ def _fmt_time(value: Any) -> str:
     except ValueError:
         return str(value)
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
+        stamp = stamp.astimezone(dt.UTC)
     return stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 

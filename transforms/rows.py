@@ -17,7 +17,7 @@ from transforms.version import PIPELINE_VERSION
 def _epoch_to_datetime(seconds: float | None) -> dt.datetime | None:
     if seconds is None:
         return None
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 def segment_rows(motion: VideoMotion) -> list[SegmentRow]:
