@@ -33,6 +33,7 @@ from pipelines.options import (
 from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
 from transforms.paths import glob_root, has_glob
+from transforms.media import use_emulator_credentials
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
 
@@ -213,6 +214,7 @@ def run(
         print(help_text())
         return EXIT_OK
     _configure_logging()
+    use_emulator_credentials()
     try:
         options = parse(argv)
         opts = options.view_as(ReelbeamOptions)

@@ -143,7 +143,6 @@ def first_run() -> list[CatalogRow]:
 
 def run_catalog(rows: list[CatalogRow], dataset: str, factory, **options) -> None:
     """One DirectRunner run of WriteCatalogToBigQuery over ``rows``."""
-    options.setdefault("transaction", False)  # the emulator has no MERGE in transactions
     with TestPipeline(runner="DirectRunner") as pipeline:
         written = (
             pipeline
@@ -344,15 +343,15 @@ def test_merge_matches_nullable_keys_null_safe():
     assert "UPDATE SET video_id = S.video_id" in sql and "input_uri = S.input_uri," not in sql
 
 
-def test_upsert_script_deletes_scope_first_in_a_transaction():
+def test_upsert_script_is_one_atomic_merge_that_deletes_the_replaced_scope():
     sql = upsert_script("`p.d.segments`", "`p.d.s`", SegmentRow, "video_id", ["scope_0"])
-    lines = [line for line in sql.splitlines() if line.endswith(";") or line.startswith("MERGE")]
-    assert lines[0] == "BEGIN TRANSACTION;"
-    assert lines[1] == "DELETE FROM `p.d.segments` WHERE video_id IN UNNEST(@scope_0);"
-    assert lines[2].startswith("MERGE `p.d.segments` T USING `p.d.s` S")
-    assert lines[-1] == "COMMIT TRANSACTION;"
+    assert sql.count(";") == 1 and "TRANSACTION" not in sql
+    assert sql.startswith("MERGE `p.d.segments` T USING `p.d.s` S")
+    assert "WHEN NOT MATCHED BY SOURCE AND (T.video_id IN UNNEST(@scope_0)) THEN DELETE" in sql
+    two = upsert_script("`t`", "`s`", SegmentRow, "video_id", ["s0", "s1"])
+    assert "(T.video_id IN UNNEST(@s0) OR T.video_id IN UNNEST(@s1))" in two
     alone = upsert_script("`p.d.videos`", "`p.d.s`", VideoRow, None, [], transaction=True)
-    assert "TRANSACTION" not in alone and alone.startswith("MERGE")
+    assert "TRANSACTION" not in alone and "NOT MATCHED BY SOURCE" not in alone
     assert upsert_script("`t`", None, SegmentRow, "video_id", ["s0"]).startswith("DELETE")
 
 

@@ -11,8 +11,9 @@ assets of re-catalogued videos, failures of re-processed inputs). Per table:
    are added (as NULLABLE);
 2. load this run's rows (deduplicated by key, last wins) into a staging table with
    a load job from NDJSON, the same bytes as the local catalog files;
-3. one script: ``DELETE`` the replaced scope, then ``MERGE`` on the table's KEY
-   (NULL-safe for nullable key columns), in a transaction by default;
+3. one atomic ``MERGE`` on the table's KEY (NULL-safe for nullable key columns) that
+   updates, inserts, and deletes the replaced scope's stale rows (``WHEN NOT MATCHED BY
+   SOURCE``), so no multi-statement transaction is needed;
 4. drop the staging table (it also expires after a day, should a worker die first).
 
 Rerunning the same rows leaves the same rows. Transient errors (rate limits, 5xx,
@@ -169,11 +170,14 @@ def quote_table(project: str, dataset: str, table: str) -> str:
     return f"`{project}.{dataset}.{table}`"
 
 
-def merge_statement(target: str, staging: str, model: type[CatalogRow]) -> str:
+def merge_statement(
+    target: str, staging: str, model: type[CatalogRow], delete_when: str | None = None
+) -> str:
     """``MERGE`` staging into target on the model's KEY: update matched, insert the rest.
 
     Nullable key columns (``failures.chunk_index``) match NULL to NULL, as the local
-    catalog's keys do.
+    catalog's keys do. ``delete_when`` (a condition on ``T``) deletes target rows of the
+    replaced scope that this run has no new version of, in the same atomic statement.
     """
     columns = list(model.model_fields)
     nullable = {f["name"] for f in bigquery_schema(model) if f["mode"] == "NULLABLE"}
@@ -184,12 +188,15 @@ def merge_statement(target: str, staging: str, model: type[CatalogRow]) -> str:
         for c in model.KEY
     )
     updates = ", ".join(f"{c} = S.{c}" for c in columns if c not in model.KEY)
-    return (
+    merge = (
         f"MERGE {target} T USING {staging} S ON {on}\n"
         f"WHEN MATCHED THEN UPDATE SET {updates}\n"
         f"WHEN NOT MATCHED THEN INSERT ({', '.join(columns)}) "
         f"VALUES ({', '.join('S.' + c for c in columns)})"
     )
+    if delete_when:
+        merge += f"\nWHEN NOT MATCHED BY SOURCE AND ({delete_when}) THEN DELETE"
+    return merge
 
 
 def upsert_script(
@@ -200,7 +207,11 @@ def upsert_script(
     scope_params: Iterable[str] = (),
     transaction: bool = True,
 ) -> str:
-    """The SQL of one table's upsert: DELETE the replaced scope, then MERGE.
+    """The SQL of one table's upsert: one atomic ``MERGE`` (or ``DELETE`` with no new rows).
+
+    With new rows, the replaced scope is deleted by the MERGE's ``WHEN NOT MATCHED BY
+    SOURCE`` clause, so readers never see the scope deleted but not yet merged, and no
+    multi-statement transaction is needed.
 
     Args:
         target: the quoted table.
@@ -211,13 +222,12 @@ def upsert_script(
         transaction: wrap two statements in ``BEGIN TRANSACTION ... COMMIT TRANSACTION``
             so readers never see the scope deleted but not yet merged.
     """
-    statements = [
-        f"DELETE FROM {target} WHERE {scope_column} IN UNNEST(@{param})"
-        for param in scope_params
-        if scope_column
-    ]
+    conditions = [f"{scope_column} IN UNNEST(@{p})" for p in scope_params if scope_column]
     if staging:
-        statements.append(merge_statement(target, staging, model))
+        delete_when = " OR ".join(f"T.{c}" for c in conditions) or None
+        statements = [merge_statement(target, staging, model, delete_when)]
+    else:
+        statements = [f"DELETE FROM {target} WHERE {c}" for c in conditions]
     if transaction and len(statements) > 1:
         statements = ["BEGIN TRANSACTION", *statements, "COMMIT TRANSACTION"]
     return "".join(statement + ";\n" for statement in statements)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
 
 from transforms.errors import DecodeTimeoutError, MediaError
+from transforms.media import use_emulator_credentials
 
 
 class DecoderCrashedError(MediaError):
@@ -37,7 +39,13 @@ def _child_main(conn) -> None:
             return
         if message is None:
             return
-        fn, args = message
+        fn, args, env = message
+        if env != dict(os.environ):
+            # The child runs in its caller's environment (emulator hosts, credentials path),
+            # not in the one the fork server was started with.
+            os.environ.clear()
+            os.environ.update(env)
+            use_emulator_credentials()
         try:
             conn.send(("ok", fn(state, *args)))
         except BaseException as exc:  # every error goes back to the parent
@@ -85,7 +93,7 @@ class IsolatedWorker:
         if self._process is None or not self._process.is_alive():
             self._start()
         assert self._conn is not None and self._process is not None
-        self._conn.send((fn, args))
+        self._conn.send((fn, args, dict(os.environ)))
         try:
             ready = self._conn.poll(timeout_s)
         except (EOFError, OSError):
