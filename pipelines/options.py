@@ -11,6 +11,7 @@ import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.encode import ENCODERS, X264_PRESETS
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions, template_fields
 
@@ -172,23 +173,13 @@ class ReelbeamOptions(PipelineOptions):
         ren.add_argument(
             "--preset",
             default="fast",
-            choices=(
-                "ultrafast",
-                "superfast",
-                "veryfast",
-                "faster",
-                "fast",
-                "medium",
-                "slow",
-                "slower",
-                "veryslow",
-            ),
+            choices=X264_PRESETS,
             help="x264 preset (mapped to the nearest NVENC preset for h264_nvenc).",
         )
         ren.add_argument(
             "--encoder",
             default="libx264",
-            choices=("libx264", "h264_nvenc"),
+            choices=ENCODERS,
             help="Video encoder; h264_nvenc needs an NVIDIA GPU with NVENC (L4, T4).",
         )
         ren.add_argument(

@@ -57,6 +57,7 @@ __all__ = [
     "encode_video_range",
     "even_round",
     "join_chunks",
+    "X264_PRESETS",
     "keyframe_times",
     "mp4_top_level_atoms",
     "nvenc_available",
@@ -70,7 +71,7 @@ __all__ = [
 ENCODERS = ("libx264", "h264_nvenc")
 """Video encoders an :class:`EncodeSettings` may name."""
 
-_X264_PRESETS = (
+X264_PRESETS = (
     "ultrafast",
     "superfast",
     "veryfast",
@@ -131,11 +132,11 @@ class EncodeSettings:
         if not 0 <= self.crf <= 51:
             raise ValueError(f"crf must be in 0..51, got {self.crf}")
         nvenc_names = set(_NVENC_PRESETS.values())
-        if self.preset not in _X264_PRESETS and not (
+        if self.preset not in X264_PRESETS and not (
             self.encoder == "h264_nvenc" and self.preset in nvenc_names
         ):
             raise ValueError(
-                f"unknown preset {self.preset!r}; use one of {', '.join(_X264_PRESETS)}"
+                f"unknown preset {self.preset!r}; use one of {', '.join(X264_PRESETS)}"
             )
         if self.audio_bitrate <= 0:
             raise ValueError(f"audio_bitrate must be positive, got {self.audio_bitrate}")

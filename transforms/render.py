@@ -465,13 +465,7 @@ class _RenderVideoFn(beam.DoFn):
                     if kind == "ladder":
                         report("seconds_encoded", int(job.probe.duration_s))
             except Exception as exc:
-                row = failure_row(
-                    exc,
-                    input_uri=job.probe.uri,
-                    stage="render",
-                    video_id=job.video_id,
-                    clock=self._clock,
-                )
+                row = render_failure(exc, job, self._clock)
                 logging.warning(
                     "render %s failed for %s: %s: %s",
                     kind,
@@ -513,13 +507,7 @@ class _PlanChunksFn(beam.DoFn):
                     keyframe_times(job.probe.uri),
                 )
         except Exception as exc:
-            row = failure_row(
-                exc,
-                input_uri=job.probe.uri,
-                stage="render",
-                video_id=job.video_id,
-                clock=self._clock,
-            )
+            row = render_failure(exc, job, self._clock)
             yield pvalue.TaggedOutput(FAILURES, row)
             return
         for row in cached or ():
@@ -554,14 +542,7 @@ class _EncodeChunkFn(beam.DoFn):
         except Exception as exc:
             yield pvalue.TaggedOutput(
                 FAILURES,
-                failure_row(
-                    exc,
-                    input_uri=chunk.job.probe.uri,
-                    stage="render",
-                    video_id=chunk.job.video_id,
-                    chunk_index=chunk.index,
-                    clock=self._clock,
-                ),
+                render_failure(exc, chunk.job, self._clock, chunk_index=chunk.index),
             )
             parts = None
         else:
@@ -606,13 +587,7 @@ class _JoinFn(beam.DoFn):
         except Exception as exc:
             yield pvalue.TaggedOutput(
                 FAILURES,
-                failure_row(
-                    exc,
-                    input_uri=job.probe.uri,
-                    stage="render",
-                    video_id=job.video_id,
-                    clock=self._clock,
-                ),
+                render_failure(exc, job, self._clock),
             )
         else:
             yield from rows
@@ -624,6 +599,18 @@ class _JoinFn(beam.DoFn):
     def teardown(self) -> None:
         if self._worker is not None:
             self._worker.close()
+
+
+def render_failure(exc: Exception, job: RenderJob, clock: Clock, chunk_index: int | None = None):
+    """The failure row (stage ``render``) of one video's artifact or render chunk."""
+    return failure_row(
+        exc,
+        input_uri=job.probe.uri,
+        stage="render",
+        video_id=job.video_id,
+        chunk_index=chunk_index,
+        clock=clock,
+    )
 
 
 def _job(element, params: RenderParams) -> Iterator[RenderJob]:
