@@ -15,6 +15,7 @@ from pipelines.options import (
     segment_params,
     split_csv,
 )
+from pipelines.streaming import is_streaming, streaming_sources
 from transforms.artifacts import WriteMotion
 from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
 from transforms.catalog import WriteCatalog, read_table
@@ -57,17 +58,21 @@ def build_pipeline(
     patterns = [normalize_input(p_) for p_ in split_csv(options.input)]
     if options.retry_failures:
         patterns += failed_inputs(output)
-    found = p | "FindVideos" >> FindVideos(
-        patterns=patterns,
-        input_list=options.input_list,
-        extensions=parse_extensions(options.extensions),
-        path_pattern=options.path_pattern,
-        video_id_template=options.video_id_template,
-        exclude_prefix=output,
-        allowed_roots=[normalize_input(r) for r in split_csv(options.allowed_roots)] or None,
-        clock=clock,
-    )
-    probed = found["found"] | "ProbeVideos" >> ProbeVideos(clock, options.decode_timeout_s)
+    if is_streaming(options):
+        found, find_failures = streaming_sources(p, options, clock)
+    else:
+        batch = p | "FindVideos" >> FindVideos(
+            patterns=patterns,
+            input_list=options.input_list,
+            extensions=parse_extensions(options.extensions),
+            path_pattern=options.path_pattern,
+            video_id_template=options.video_id_template,
+            exclude_prefix=output,
+            allowed_roots=[normalize_input(r) for r in split_csv(options.allowed_roots)] or None,
+            clock=clock,
+        )
+        found, find_failures = batch["found"], batch["failures"]
+    probed = found | "ProbeVideos" >> ProbeVideos(clock, options.decode_timeout_s)
 
     params = segment_params(options)
     detected = (
@@ -97,7 +102,7 @@ def build_pipeline(
         "assets": assets,
     } | "BuildCatalogRows" >> BuildCatalogRows(clock)
     failures = (
-        found["failures"],
+        find_failures,
         probed.failures,
         detected.failures,
         motion_assets.failures,

@@ -30,10 +30,11 @@ from pipelines.options import (
     split_csv,
     validate,
 )
+from pipelines.streaming import is_streaming, wait_streaming
 from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
-from transforms.paths import glob_root, has_glob
 from transforms.media import use_emulator_credentials
+from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
 
@@ -76,6 +77,8 @@ def preflight(opts: ReelbeamOptions) -> None:
             raise UsageError(f"--input_list {opts.input_list} does not exist")
         if not os.access(opts.input_list, os.R_OK):
             raise UsageError(f"--input_list {opts.input_list} is not readable")
+    if opts.watch and "://" not in opts.watch and not os.path.isdir(opts.watch):
+        raise UsageError(f"--watch {opts.watch}: no such folder")
     model = opts.pose_model or default_model_path()
     if "://" not in model and not os.path.isfile(model):
         raise UsageError(f"pose model not found at {model}: run `make model` or pass --pose_model")
@@ -222,17 +225,28 @@ def run(
         if problems:
             raise UsageError("; ".join(problems))
         preflight(opts)
+        runner = str(options.view_as(StandardOptions).runner or "")
+        if opts.watch and opts.watch_stop_after_s <= 0 and "Direct" in runner:
+            raise UsageError(
+                "--watch on the DirectRunner writes results when the watch ends: "
+                "give --watch_stop_after_s"
+            )
     except UsageError as exc:
         print(f"reelbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     output = absolute_output(opts.output)
     sweep_temp_files(output)
+    if is_streaming(opts):
+        options.view_as(StandardOptions).streaming = True
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, opts, clock)
         with _progress(options):
             result = pipeline.run()
-            result.wait_until_finish()
+            if is_streaming(opts):
+                wait_streaming(result, opts)
+            else:
+                result.wait_until_finish()
     except Exception:
         logging.exception("the pipeline broke")
         print(f"reelbeam: error: the pipeline broke; output so far: {output}", file=sys.stderr)

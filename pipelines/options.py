@@ -14,6 +14,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from transforms.encode import ENCODERS, X264_PRESETS
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions, template_fields
+from transforms.streaming import normalize_prefixes
 
 RENDER_KINDS = ("proxy", "ladder", "thumbnails", "preview", "highlights", "timeline")
 
@@ -65,7 +66,8 @@ class ReelbeamOptions(PipelineOptions):
             "--watch_stop_after_s",
             type=float,
             default=0.0,
-            help="Stop watching after this many seconds (0: run until cancelled).",
+            help="Stop a streaming run after this many seconds (0: run until cancelled): a "
+            "--watch ends by itself; an --input_subscription run is cancelled.",
         )
         find.add_argument(
             "--input_subscription",
@@ -255,6 +257,10 @@ def validate(opts: ReelbeamOptions) -> list[str]:
         r"projects/[^/]+/subscriptions/[^/]+", opts.input_subscription
     ):
         problems.append("--input_subscription must look like projects/P/subscriptions/S")
+    try:
+        normalize_prefixes(split_csv(opts.input_prefixes))
+    except ValueError as exc:
+        problems.append(f"--input_prefixes: {exc}")
     if opts.watch_poll_s <= 0 or opts.watch_stop_after_s < 0:
         problems.append("--watch_poll_s must be > 0 and --watch_stop_after_s >= 0")
     if not opts.output:

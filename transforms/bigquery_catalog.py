@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 
 import apache_beam as beam
 
-from transforms.catalog import replace_scope
+from transforms.catalog import gather_rows, replace_scope
 from transforms.deadletter import Clock, failure_row, utc_now
 from transforms.errors import ReelbeamError
 from transforms.schemas import TABLES, CatalogRow, VideoRow, bigquery_schema
@@ -643,7 +643,7 @@ class WriteCatalogToBigQuery(beam.PTransform):
     def expand(self, rows: beam.PCollection[CatalogRow]):
         return (
             rows
-            | "Gather" >> beam.combiners.ToList()
+            | "Gather" >> gather_rows(rows)
             | "ByTable" >> beam.Map(group_tables)
             | "Merge"
             >> beam.ParDo(

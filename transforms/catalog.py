@@ -15,7 +15,9 @@ import uuid
 from collections.abc import Iterable
 
 import apache_beam as beam
+from apache_beam.coders import VarIntCoder
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from transforms.schemas import TABLES, CatalogRow, FailureRow, VideoRow
 
@@ -104,12 +106,20 @@ def replace_scope(table: str, batch: dict[str, list[CatalogRow]]) -> tuple[str, 
 
 
 class _WriteTablesFn(beam.DoFn):
-    """All rows of the run (one element: ``{table: [rows]}``) -> the four catalog files."""
+    """All rows of the run (one element: ``{table: [rows]}``) -> the four catalog files.
+
+    Stateful on a single key: a runner processes one key at a time, so when a stream's
+    windows fire together their read-merge-rename cycles cannot interleave and lose rows.
+    """
+
+    WRITES = ReadModifyWriteStateSpec("writes", VarIntCoder())
 
     def __init__(self, output: str):
         self._output = output
 
-    def process(self, batch: dict[str, list[CatalogRow]]):
+    def process(self, element, writes=beam.DoFn.StateParam(WRITES)):  # noqa: B008 (Beam API)
+        _, batch = element
+        writes.write((writes.read() or 0) + 1)
         videos = {v.source_uri for v in batch["videos"]}
         failed_inputs = {f.input_uri for f in batch["failures"]} - videos
         beam.metrics.Metrics.counter("reelbeam", "inputs_failed").inc(len(failed_inputs))
@@ -124,6 +134,14 @@ class _WriteTablesFn(beam.DoFn):
             path = write_table_atomically(self._output, table, rows)
             logging.info("wrote %s (%d rows)", path, len(rows))
             yield table, len(batch.get(table, []))
+
+
+def gather_rows(rows: beam.PCollection) -> beam.PTransform:
+    """All rows as one list: per run in batch, per window that has rows when streaming."""
+    gather = beam.combiners.ToList()
+    if rows.windowing.windowfn != beam.window.GlobalWindows():
+        gather = gather.without_defaults()
+    return gather
 
 
 def _group_tables(rows: list[CatalogRow]) -> dict[str, list[CatalogRow]]:
@@ -151,7 +169,8 @@ class WriteCatalog(beam.PTransform):
     def expand(self, rows: beam.PCollection[CatalogRow]):
         return (
             rows
-            | "Gather" >> beam.combiners.ToList()
+            | "Gather" >> gather_rows(rows)
             | "ByTable" >> beam.Map(_group_tables)
+            | "OneWriter" >> beam.Map(lambda batch: ("catalog", batch))
             | "Upsert" >> beam.ParDo(_WriteTablesFn(self._output))
         )

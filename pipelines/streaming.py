@@ -1,0 +1,135 @@
+"""Streaming runs: ``--watch`` and ``--input_subscription`` in place of ``FindVideos``.
+
+``streaming_sources`` adds the source to the pipeline; everything after it is the
+batch graph, on fixed windows. ``wait_streaming`` waits for (and, where asked,
+stops) the run: a watch with ``--watch_stop_after_s`` ends by itself; a
+subscription never ends, so with ``--watch_stop_after_s`` it is cancelled after
+that long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+import apache_beam as beam
+from apache_beam.runners.runner import PipelineResult, PipelineState
+
+from pipelines.options import ReelbeamOptions, absolute_output, split_csv
+from transforms.deadletter import Clock, utc_now
+from transforms.paths import parse_extensions
+from transforms.streaming import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
+
+
+def is_streaming(opts: ReelbeamOptions) -> bool:
+    """True when the run reads a watched folder or a subscription (not a fixed input)."""
+    return bool(opts.watch or opts.input_subscription)
+
+
+def streaming_sources(
+    p: beam.Pipeline, opts: ReelbeamOptions, clock: Clock = utc_now
+) -> tuple[beam.PCollection, beam.PCollection]:
+    """The streaming source for ``p``: ``(found, failures)``, both in fixed windows.
+
+    Step labels: ``ReadGcsUploads`` (``--input_subscription``) or ``WatchFolder``
+    (``--watch``).
+
+    Args:
+        p: the pipeline.
+        opts: validated options with ``--watch`` or ``--input_subscription``.
+        clock: stamps failure rows.
+    """
+    common = {
+        "extensions": parse_extensions(opts.extensions),
+        "path_pattern": opts.path_pattern,
+        "video_id_template": opts.video_id_template,
+        "exclude_prefix": absolute_output(opts.output),
+        "window_s": DEFAULT_WINDOW_S,
+        "clock": clock,
+    }
+    if opts.input_subscription:
+        source = p | "ReadGcsUploads" >> ReadGcsUploads(
+            opts.input_subscription, prefixes=split_csv(opts.input_prefixes), **common
+        )
+    elif opts.watch:
+        source = p | "WatchFolder" >> WatchFolder(
+            _watch_folder(opts.watch),
+            poll_s=opts.watch_poll_s,
+            stop_after_s=opts.watch_stop_after_s,
+            **common,
+        )
+    else:
+        raise ValueError("streaming_sources needs --watch or --input_subscription")
+    return source["found"], source["failures"]
+
+
+def _watch_folder(folder: str) -> str:
+    return folder if "://" in folder else absolute_output(folder)
+
+
+def wait_streaming(result: PipelineResult, opts: ReelbeamOptions) -> None:
+    """Wait for a streaming run; stop a subscription run after ``--watch_stop_after_s``.
+
+    A watch with a stop time ends by itself and is waited for. A subscription run
+    with ``--watch_stop_after_s`` is cancelled after that many seconds: whatever
+    windows have fired by then are in the catalog. Without a stop time a local run
+    is waited for until it is interrupted, and a Dataflow job is left running.
+
+    Raises:
+        Whatever the pipeline raised.
+    """
+    stop_s = opts.watch_stop_after_s
+    if stop_s <= 0 and _is_dataflow(result):
+        logging.info("streaming job submitted; it runs until it is drained or cancelled")
+        return
+    if opts.watch or stop_s <= 0:
+        result.wait_until_finish()
+        return
+    try:
+        state = result.wait_until_finish(duration=int(stop_s * 1000))
+    except NotImplementedError:  # the DirectRunner takes no duration
+        _wait_then_cancel(result, stop_s)
+        return
+    if not PipelineState.is_terminal(state):
+        logging.info("stopping the streaming run after %.0f s", stop_s)
+        result.cancel()
+
+
+def _is_dataflow(result: PipelineResult) -> bool:
+    try:
+        from apache_beam.runners.dataflow.dataflow_runner import DataflowPipelineResult
+    except ImportError:
+        return False
+    return isinstance(result, DataflowPipelineResult)
+
+
+def _wait_then_cancel(result: PipelineResult, stop_s: float) -> None:
+    """DirectRunner: wait in a thread; cancel the run if it is still going after ``stop_s``."""
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            result.wait_until_finish()
+        except BaseException as exc:  # handed to the caller below
+            errors.append(exc)
+
+    waiter = threading.Thread(target=wait, name="reelbeam-wait", daemon=True)
+    waiter.start()
+    waiter.join(stop_s)
+    if waiter.is_alive():
+        logging.info("stopping the streaming run after %.0f s", stop_s)
+        result.cancel()
+        _release_direct_waiter(result)
+        waiter.join(5.0)
+    if errors:
+        raise errors[0]
+
+
+def _release_direct_waiter(result: PipelineResult) -> None:
+    """Wake a DirectRunner ``wait_until_finish`` that ``cancel`` leaves blocked (best effort)."""
+    with contextlib.suppress(Exception):
+        from apache_beam.runners.direct.executor import _ExecutorServiceParallelExecutor
+
+        executor = result._executor._executor  # type: ignore[attr-defined]
+        executor.visible_updates.offer(_ExecutorServiceParallelExecutor._VisibleExecutorUpdate())

@@ -1,0 +1,463 @@
+"""Streaming sources: GCS notifications (Pub/Sub) and a watched folder, unit and end to end.
+
+The end-to-end runs use the DirectRunner: a subscription run goes to its
+BundleBasedDirectRunner (the one that reads Pub/Sub in streaming mode) and is
+stopped with ``--watch_stop_after_s``; a watch runs on its FnApiRunner and ends by
+itself when the watch does.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+import hashlib
+import json
+import logging
+import pathlib
+import threading
+import time
+import uuid
+
+import apache_beam as beam
+import pytest
+from apache_beam.io.gcp.pubsub import PubsubMessage
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing import test_stream
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
+
+from tests.conftest import fixed_clock
+from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
+from transforms.errors import OutsideAllowedRootsError
+from transforms.streaming import (
+    BadNotificationError,
+    GcsUpload,
+    UploadsToFound,
+    WatchRestriction,
+    WatchTracker,
+    _Poll,
+    allowed_root,
+    normalize_prefixes,
+    parse_gcs_notification,
+)
+
+BUCKET = "reelbeam-uploads"
+PROJECT = "reelbeam-test"
+
+
+def _resource(bucket: str, name: str, generation: int, size: int, **extra) -> dict:
+    """An object resource in the JSON API format, as GCS notifications carry it."""
+    md5 = base64.b64encode(hashlib.md5(name.encode()).digest()).decode()
+    return {
+        "kind": "storage#object",
+        "id": f"{bucket}/{name}/{generation}",
+        "name": name,
+        "bucket": bucket,
+        "generation": str(generation),
+        "metageneration": "1",
+        "contentType": "video/mp4",
+        "timeCreated": "2026-01-02T03:04:05.250Z",
+        "updated": "2026-01-02T03:04:05.250Z",
+        "size": str(size),
+        "md5Hash": md5,
+        **extra,
+    }
+
+
+def _attributes(resource: dict, event: str = "OBJECT_FINALIZE") -> dict[str, str]:
+    """The attributes GCS sets on a notification message."""
+    return {
+        "notificationConfig": f"projects/_/buckets/{resource['bucket']}/notificationConfigs/1",
+        "eventType": event,
+        "payloadFormat": "JSON_API_V1",
+        "bucketId": resource["bucket"],
+        "objectId": resource["name"],
+        "objectGeneration": str(resource["generation"]),
+        "eventTime": resource.get("updated", "2026-01-02T03:04:05.250Z"),
+    }
+
+
+def _message(resource: dict, event: str = "OBJECT_FINALIZE") -> PubsubMessage:
+    return PubsubMessage(
+        json.dumps(resource).encode(), _attributes(resource, event), message_id=uuid.uuid4().hex
+    )
+
+
+# ----------------------------------------------------------------- parsing
+
+
+def test_parse_gcs_notification_reads_the_json_api_payload():
+    resource = _resource(BUCKET, "incoming/day1/cam 1.mp4", 1767323045250000, 96106)
+    upload = parse_gcs_notification(json.dumps(resource).encode(), _attributes(resource))
+    assert upload == GcsUpload(
+        bucket=BUCKET,
+        name="incoming/day1/cam 1.mp4",
+        generation=1767323045250000,
+        size_bytes=96106,
+        updated=1767323045.25,
+        md5_hash=resource["md5Hash"],
+    )
+    assert upload.uri == f"gs://{BUCKET}/incoming/day1/cam 1.mp4"
+
+
+@pytest.mark.parametrize(
+    "event", ["OBJECT_DELETE", "OBJECT_ARCHIVE", "OBJECT_METADATA_UPDATE", None]
+)
+def test_parse_gcs_notification_ignores_other_events(event):
+    resource = _resource(BUCKET, "a.mp4", 1, 10)
+    attributes = _attributes(resource, event or "")
+    if event is None:
+        del attributes["eventType"]
+    assert parse_gcs_notification(json.dumps(resource).encode(), attributes) is None
+
+
+def test_parse_gcs_notification_rejects_dot_dot_and_bad_payloads():
+    def parse(resource, **attrs):
+        return parse_gcs_notification(
+            json.dumps(resource).encode(), {**_attributes(resource), **attrs}
+        )
+
+    with pytest.raises(OutsideAllowedRootsError, match=r"'\.\.' segment"):
+        parse(_resource(BUCKET, "incoming/../private/x.mp4", 1, 10))
+    with pytest.raises(BadNotificationError, match="payloadFormat is NONE"):
+        parse_gcs_notification(b"", {**_attributes(_resource(BUCKET, "a.mp4", 1, 1)),
+                                     "payloadFormat": "NONE"})  # fmt: skip
+    with pytest.raises(BadNotificationError, match="not JSON"):
+        parse_gcs_notification(b"\xff{", _attributes(_resource(BUCKET, "a.mp4", 1, 1)))
+    with pytest.raises(BadNotificationError, match="differs from its bucketId"):
+        parse(_resource(BUCKET, "a.mp4", 1, 1), bucketId="other")
+    no_size = _resource(BUCKET, "a.mp4", 1, 1)
+    del no_size["size"]
+    with pytest.raises(BadNotificationError, match="size"):
+        parse(no_size)
+
+
+def test_prefixes_are_folders_and_bound_the_bucket():
+    roots = normalize_prefixes(["gs://b/videos", "gs://b/videos/day1/", "gs://c"])
+    assert roots == ("gs://b/videos/", "gs://b/videos/day1/", "gs://c/")
+    assert allowed_root("gs://b/videos/day1/x.mp4", roots) == "gs://b/videos/day1/"
+    assert allowed_root("gs://b/videos-old/x.mp4", roots) is None
+    assert allowed_root("gs://other/videos/x.mp4", roots) is None
+    assert allowed_root("gs://c/anything.mp4", roots) == "gs://c/"
+    assert allowed_root("gs://any/x.mp4", ()) == "gs://any/"
+    for bad in ("/local/path", "gs://b/../c", "s3://b/x"):
+        with pytest.raises(ValueError):
+            normalize_prefixes([bad])
+
+
+# ------------------------------------------------------ dedupe with TestStream
+
+
+def test_duplicate_and_out_of_order_generations_give_the_newest_once():
+    """One FoundFile per generation, newest only; redeliveries dropped, also in later windows."""
+
+    def msg(name, generation, size, bucket=BUCKET, event="OBJECT_FINALIZE"):
+        return _message(_resource(bucket, name, generation, size), event)
+
+    a, b, c = "incoming/a.mp4", "incoming/day2/b.MOV", "incoming/c.mp4"
+    stream = (
+        test_stream.TestStream()
+        .advance_watermark_to(0)
+        .add_elements(
+            [
+                TimestampedValue(msg(a, 2, 200), 1),
+                TimestampedValue(msg(a, 2, 200), 1.5),  # redelivery
+                TimestampedValue(msg(a, 1, 100), 2),  # older, late
+                TimestampedValue(msg(b, 5, 500), 2),
+                TimestampedValue(msg(c, 1, 10), 2),  # c: 1 then 2 in one window: 2 only
+                TimestampedValue(msg(c, 2, 20), 3),
+                TimestampedValue(msg(a, 9, 900, event="OBJECT_DELETE"), 3),
+                TimestampedValue(msg("incoming/notes.txt", 1, 1), 3),
+                TimestampedValue(msg("incoming/.hidden.mp4", 1, 1), 3),
+                TimestampedValue(msg("incoming/up.mp4.part", 1, 1), 3),
+                TimestampedValue(msg("elsewhere/x.mp4", 1, 1), 3),
+                TimestampedValue(msg("incoming/x.mp4", 1, 1, bucket="other"), 3),
+                TimestampedValue(msg("incoming/../secrets/x.mp4", 1, 1), 4),
+            ]
+        )
+        .advance_watermark_to(10)
+        .add_elements(
+            [
+                TimestampedValue(msg(a, 2, 200), 11),  # redelivered again, a window later
+                TimestampedValue(msg(b, 4, 400), 11),  # older than 5
+                TimestampedValue(msg(a, 3, 300), 12),
+                TimestampedValue(msg(a, 3, 300), 13),
+            ]
+        )
+        .advance_watermark_to(20)
+        .add_elements([TimestampedValue(msg(a, 3, 300), 21)])  # only a redelivery
+        .advance_watermark_to_infinity()
+    )
+    options = PipelineOptions(["--runner=DirectRunner", "--streaming"])
+    with TestPipeline(options=options) as p:
+        out = (
+            p
+            | stream
+            | UploadsToFound(prefixes=[f"gs://{BUCKET}/incoming"], window_s=5.0, clock=fixed_clock)
+        )
+        found = out["found"] | "Sizes" >> beam.Map(lambda f: (f.uri, f.size_bytes, f.mtime))
+        updated = 1767323045.25
+        assert_that(
+            found,
+            equal_to(
+                [
+                    (f"gs://{BUCKET}/{a}", 200, updated),
+                    (f"gs://{BUCKET}/{b}", 500, updated),
+                    (f"gs://{BUCKET}/{c}", 20, updated),
+                    (f"gs://{BUCKET}/{a}", 300, updated),
+                ]
+            ),
+            label="NewestGenerationsOnce",
+        )
+        failures = out["failures"] | "Failed" >> beam.Map(
+            lambda r: (r.input_uri, r.stage, r.error_type, r.permanent)
+        )
+        assert_that(
+            failures,
+            equal_to(
+                [
+                    (f"gs://{BUCKET}/elsewhere/x.mp4", "find", "OutsideAllowedRootsError", True),
+                    ("gs://other/incoming/x.mp4", "find", "OutsideAllowedRootsError", True),
+                    (
+                        f"gs://{BUCKET}/incoming/../secrets/x.mp4",
+                        "find",
+                        "OutsideAllowedRootsError",
+                        True,
+                    ),
+                ]
+            ),
+            label="OutsideIsAFailure",
+        )
+
+
+def test_watch_tracker_carries_the_last_poll_and_stops_at_the_deadline():
+    start = WatchRestriction(poll_s=1.0, deadline_s=102.0, next_due_s=100.0)
+    tracker = WatchTracker(start)
+    poll = _Poll(at_s=100.2, seen=(("/w/a.mp4", 5, 1.0),), taken=(), failing=False)
+    assert tracker.try_claim(poll)
+    primary, residual = tracker.try_split(0)
+    tracker.check_done()
+    assert primary.over() and not residual.over()
+    assert (residual.next_due_s, residual.polls, residual.seen) == (101.2, 1, poll.seen)
+    last = WatchTracker(dataclasses.replace(residual, next_due_s=102.5))
+    assert not last.try_claim(poll)  # past the deadline: the watch is over
+    last.check_done()
+    forever = WatchTracker(WatchRestriction(poll_s=1.0, deadline_s=None, next_due_s=0.0))
+    assert forever.try_claim(poll) and not forever.is_bounded()
+    with pytest.raises(ValueError):
+        forever.check_done()  # claimed but did not defer
+
+
+# ------------------------------------------------------------- end to end
+
+
+@pytest.fixture
+def reelbeam_run():
+    """``pipelines.launcher.run`` with a fixed clock."""
+    import pipelines.launcher as launcher
+
+    def run(argv: list[str]) -> int:
+        return launcher.run(argv, clock=fixed_clock)
+
+    return run
+
+
+DATAFLOW = [
+    "--runner=DataflowRunner",
+    "--dry_run=True",
+    "--project=reelbeam-test",
+    "--region=us-central1",
+    "--temp_location=gs://reelbeam-test/tmp",
+    "--streaming",
+    "--output=gs://reelbeam-test/out",
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "source"),
+    [
+        (
+            [
+                "--input_subscription=projects/reelbeam-test/subscriptions/uploads",
+                "--input_prefixes=gs://reelbeam-test/incoming",
+            ],
+            "ReadGcsUploads/Read",
+        ),
+        (["--watch=gs://reelbeam-test/incoming"], "WatchFolder/Poll"),
+    ],
+)
+def test_streaming_variants_build_on_dataflow(monkeypatch, argv, source):
+    import pipelines.builder as builder
+    from pipelines.options import ReelbeamOptions
+
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    options = PipelineOptions(DATAFLOW + argv)
+    p = beam.Pipeline(options=options)
+    builder.build_pipeline(p, options.view_as(ReelbeamOptions))
+    assert p.run() is not None  # dry run: the job graph is built and validated, not submitted
+    names = [t.unique_name for t in p.to_runner_api().components.transforms.values()]
+    assert any(name.endswith(source) for name in names)
+    assert any(name.endswith("WriteCatalog/Upsert") for name in names)
+
+
+def _rows(out: pathlib.Path, table: str) -> list[dict]:
+    path = out / "catalog" / f"{table}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(150)
+def test_gcs_upload_notification_end_to_end(
+    gcs_emulator,  # noqa: F811
+    pubsub_emulator,  # noqa: F811
+    reelbeam_run,
+    dancer,
+    tmp_path,
+    capsys,
+    caplog,
+):
+    """Upload, notify: rows and motion.json appear; redelivery and an older generation do not."""
+    from google.cloud import pubsub_v1
+
+    name = "incoming/day1/cam1.mp4"
+    uri = gcs_emulator.upload(BUCKET, name, dancer)
+    resource = gcs_emulator.client().bucket(BUCKET).get_blob(name)._properties
+    assert int(resource["size"]) == dancer.stat().st_size
+    older = copy.deepcopy(resource)
+    older["generation"] = str(int(resource["generation"]) - 1)
+    older["size"] = "1234"
+    suffix = uuid.uuid4().hex[:8]
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    topic = publisher.topic_path(PROJECT, f"uploads-{suffix}")
+    subscription = subscriber.subscription_path(PROJECT, f"reelbeam-{suffix}")
+    publisher.create_topic(name=topic)
+    subscriber.create_subscription(name=subscription, topic=topic)
+
+    def publish(resource: dict, event: str = "OBJECT_FINALIZE") -> None:
+        data = json.dumps(resource).encode()
+        publisher.publish(topic, data, **_attributes(resource, event)).result(timeout=30)
+
+    publish(resource)
+    publish(_resource("elsewhere", "incoming/x.mp4", 7, 10))  # another bucket
+    publish(_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
+    publish(_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
+
+    out = tmp_path / "out"
+    stop = threading.Event()
+    redelivered: list[float] = []
+
+    def bucket_activity() -> None:
+        # A busy bucket: the DirectRunner's pull blocks ~30 s on an idle emulator
+        # subscription, and the watermark moves only when a pull returns.
+        while not stop.wait(1.0):
+            publish(resource, "OBJECT_METADATA_UPDATE")
+            if not redelivered and _rows(out, "videos"):
+                publish(resource)  # the same notification again
+                publish(older)  # an older generation, out of order
+                redelivered.append(time.monotonic())
+
+    activity = threading.Thread(target=bucket_activity, daemon=True)
+    activity.start()
+    started = time.monotonic()
+    caplog.set_level(logging.INFO)
+    try:
+        code = reelbeam_run(
+            [
+                f"--input_subscription={subscription}",
+                f"--input_prefixes=gs://{BUCKET}/incoming",
+                f"--output={out}",
+                "--runner=DirectRunner",
+                "--watch_stop_after_s=30",
+                "--render=none",
+            ]
+        )
+    finally:
+        stop.set()
+        activity.join(10)
+        subscriber.delete_subscription(subscription=subscription)
+        publisher.delete_topic(topic=topic)
+    assert code == 0
+    assert redelivered, "the upload's rows never appeared"
+    assert redelivered[0] - started < 24, "rows came too late to see the redelivery handled"
+
+    (video,) = _rows(out, "videos")
+    assert video["source_uri"] == uri
+    assert video["file_size_bytes"] == dancer.stat().st_size
+    assert (video["width"], video["height"], video["frame_count"]) == (576, 576, 120)
+    motion = out / "videos" / video["video_id"] / "motion.json"
+    assert motion.is_file()
+    assert {a["asset_type"] for a in _rows(out, "assets")} == {"motion"}
+    failures = {(f["input_uri"], f["stage"], f["error_type"]) for f in _rows(out, "failures")}
+    assert failures == {
+        ("gs://elsewhere/incoming/x.mp4", "find", "OutsideAllowedRootsError"),
+        (f"gs://{BUCKET}/incoming/../private/x.mp4", "find", "OutsideAllowedRootsError"),
+    }
+    # The redelivery and the older generation were read and dropped, not catalogued again.
+    generation = int(resource["generation"])
+    dropped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dropping")]
+    assert f"dropping {uri} generation {generation} (seen {generation})" in dropped
+    assert f"dropping {uri} generation {generation - 1} (seen {generation})" in dropped
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("reelbeam: 1 videos catalogued, 2 failed,"), summary
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_watch_takes_a_slowly_written_file_once_when_complete(
+    reelbeam_run, dancer, tmp_path, capsys, caplog
+):
+    inbox = tmp_path / "inbox"
+    (inbox / "day1").mkdir(parents=True)
+    out = tmp_path / "out"
+    data = dancer.read_bytes()
+    target = inbox / "day1" / "cam1.mp4"
+
+    def write_slowly() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            r.getMessage().startswith("watch: watching") for r in list(caplog.records)
+        ):
+            time.sleep(0.05)  # start once the watch has made its first poll
+        (inbox / ".cam2.mp4").write_bytes(data)  # hidden
+        (inbox / "day1" / "cam3.mp4.part").write_bytes(data)  # partial download
+        (inbox / "day1" / "notes.txt").write_text("not a video")
+        parts = [data[i : i + len(data) // 4 + 1] for i in range(0, len(data), len(data) // 4 + 1)]
+        with open(target, "wb") as handle:
+            for part in parts:  # 0.4 s apart: no two polls (1 s apart) see one size
+                handle.write(part)
+                handle.flush()
+                time.sleep(0.4)
+
+    writer = threading.Thread(target=write_slowly, daemon=True)
+    writer.start()
+    caplog.set_level(logging.INFO)
+    started = time.monotonic()
+    code = reelbeam_run(
+        [
+            f"--watch={inbox}",
+            "--watch_poll_s=1",
+            "--watch_stop_after_s=5",
+            f"--output={out}",
+            "--runner=DirectRunner",
+            "--render=none",
+        ]
+    )
+    writer.join(5)
+    assert code == 0
+    assert time.monotonic() - started < 100  # stopped by itself
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith(f"watch: {target} is still changing") for m in messages)
+    assert [m for m in messages if m.startswith("watch: ") and "is complete" in m] == [
+        f"watch: {target} is complete ({len(data)} bytes)"
+    ]
+    (video,) = _rows(out, "videos")
+    assert (video["source_uri"], video["file_size_bytes"]) == (str(target), len(data))
+    assert video["frame_count"] == 120
+    assert (out / "videos" / video["video_id"] / "motion.json").is_file()
+    assert _rows(out, "failures") == []
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("reelbeam: 1 videos catalogued, 0 failed,"), summary
