@@ -49,6 +49,10 @@ def help_text() -> str:
     """``reelbeam --help``: reelbeam's options grouped by stage (Beam's are documented by Beam)."""
     parser = argparse.ArgumentParser(
         prog="reelbeam",
+        usage="reelbeam [options] [Beam pipeline options]\n"
+        "       reelbeam resegment --output DIR [segment options]\n"
+        "       reelbeam report --output DIR\n"
+        "       reelbeam failures --output DIR",
         description="Catalog a video archive with Apache Beam: find, probe, detect people "
         "moving, render proxies and highlights. Beam options (--runner, --project, ...) "
         "are accepted beside these.",
