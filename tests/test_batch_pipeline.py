@@ -151,6 +151,12 @@ def test_no_match_is_a_log_line_and_an_empty_catalog(tmp_path, caplog, capsys):
         (["--input=.", "--video_id_template={a}"], "needs --path_pattern"),
         (["--input=.", "--extensions=,"], "names no extension"),
         (["--input_list=/no/such/list.txt"], "does not exist"),
+        (["--input=.", "--pose_model=/no/such/model.task"], "run `make model`"),
+        (["--input=.", "--render=proxy,gif"], "--render takes any of"),
+        (["--input=.", "--ladder=720,abc"], "--ladder must be"),
+        (["--input=.", "--chunk_s=0"], "--chunk_s must be > 0"),
+        (["--input=.", "--watch=/tmp"], "use one source"),
+        (["--input_subscription=topics/x"], "projects/P/subscriptions/S"),
     ],
 )
 def test_bad_options_fail_at_launch_with_one_line(argv, message, tmp_path, capsys):

@@ -11,6 +11,7 @@ source and parameters (a small manifest per artifact kind under
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -23,11 +24,12 @@ import uuid
 from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
+import google_crc32c
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.artifacts import artifact_uri
-from transforms.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.encode import (
     EncodeSettings,
     RenditionInfo,
@@ -39,6 +41,7 @@ from transforms.encode import (
     render_ladder,
     target_size,
 )
+from transforms.errors import TransientIOError
 from transforms.highlights import highlight_windows, render_highlights, write_otio
 from transforms.isolation import IsolatedWorker
 from transforms.media import is_local
@@ -151,10 +154,24 @@ def local_target(uri: str) -> Iterator[str]:
 
 
 def upload(path: str, uri: str) -> None:
-    """Copy a local file to ``uri`` through a temporary name."""
+    """Copy a local file to ``uri`` through a temporary name, verified by checksum.
+
+    Raises:
+        TransientIOError: the stored object's CRC32C differs from the local file's
+            (the upload is retried as a whole).
+    """
     tmp = f"{uri}.tmp-{uuid.uuid4().hex}"
+    crc = google_crc32c.Checksum()
     with open(path, "rb") as src, FileSystems.create(tmp) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+        for block in iter(lambda: src.read(1 << 20), b""):
+            crc.update(block)
+            dst.write(block)
+    if uri.startswith("gs://"):
+        stored = FileSystems.checksum(tmp)
+        local = base64.b64encode(crc.digest()).decode()
+        if stored != local:
+            FileSystems.delete([tmp])
+            raise TransientIOError(f"upload of {uri} stored CRC32C {stored}, expected {local}")
     FileSystems.rename([tmp], [uri])
 
 
@@ -455,10 +472,10 @@ class _RenderVideoFn(beam.DoFn):
                     report("artifacts_reused", len(rows))
                 else:
                     assert self._worker is not None
-                    rows = self._worker.call(
-                        _render_in_child,
-                        (kind, job, self._output, self._params),
-                        render_timeout_s(job, self._params),
+                    args = (kind, job, self._output, self._params)
+                    timeout_s = render_timeout_s(job, self._params)
+                    rows = call_with_retries(
+                        lambda: self._worker.call(_render_in_child, args, timeout_s)  # noqa: B023
                     )
                     manifest.record(kind, key, rows)
                     report("artifacts_rendered", len(rows))
