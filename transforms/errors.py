@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 
 import av
+from google.api_core import exceptions as gexc
 
 
 class ReelbeamError(Exception):
@@ -83,6 +84,8 @@ def classify(exc: BaseException) -> tuple[str, bool]:
         return name, True
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return name, False
+    if isinstance(exc, (gexc.TooManyRequests, gexc.ServerError, gexc.RetryError)):
+        return name, False  # cloud storage / BigQuery 429 and 5xx: worth another try
     if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
         return name, False
     return name, True
