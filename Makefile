@@ -82,6 +82,7 @@ schemas: $(VENV)/.installed
 	$(PY) -m transforms.schemas schemas
 
 bench: $(VENV)/.installed $(MODEL)
+	bash scripts/install_ffmpeg.sh
 	$(PY) -m benchmarks.run --suite $(BENCH) --out $(OUT)/bench
 
 # Google Cloud: set PROJECT, REGION, BUCKET (and IMAGE) for your project.

@@ -1,0 +1,425 @@
+"""end_to_end: the whole pipeline on 2 DirectRunner worker processes vs its stages alone.
+
+Ours runs ``pipelines.launcher.run([...])`` (in a child process, as ``reelbeam`` would run)
+over a mixed corpus with ``--runner=DirectRunner --direct_running_mode=multi_processing
+--direct_num_workers=2`` into a fresh output folder. The baseline runs the same work stage
+by stage in ONE process pinned to ONE core (``python -m benchmarks.bench_end_to_end
+--serial``), calling the functions under each stage: ``probe_video``, ``chunks_of`` +
+``analyse_chunk``, ``merge_chunks`` + ``write_motion``, and the renderers
+(``render_ladder_whole`` or chunked ``encode_chunk_in_child`` + ``join_in_child``,
+``render_thumbnails``, ``render_preview``, ``render_reel``) with the options' defaults.
+Finding files and writing catalog rows and the report are Beam glue of milliseconds and are
+not in the sum.
+
+The pipeline child wraps a few FnApiRunner methods with timers (``--pipeline``), which gives
+the profile behind the wall time: imports, graph build, time per fused stage, shutdown.
+
+Parallel efficiency = serial time on one core / (2 cores x pipeline wall time). Pinning the
+serial run to one core matters: its encoders and decoders would otherwise use both cores,
+and the sum would no longer be the one-core work that 2 workers should split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    Context,
+    ProcessTreeSampler,
+    Result,
+    Run,
+    child_json,
+    med_cpu,
+    med_wall,
+    median,
+    python_module_cmd,
+    repo_env,
+    samples,
+)
+
+NAME = "end_to_end"
+TARGET = "ratio >= 0.8 (parallel efficiency: serial 1-core s / (2 x pipeline s))"
+WORKERS = 2
+
+
+def pipeline_args(corpus: Path, output: Path, render_chunk_s: float) -> list[str]:
+    return [
+        "--input",
+        str(corpus),
+        "--output",
+        str(output),
+        "--render_chunk_s",
+        str(render_chunk_s),
+        "--runner=DirectRunner",
+        "--direct_running_mode=multi_processing",
+        f"--direct_num_workers={WORKERS}",
+    ]
+
+
+def run_pipeline(corpus: Path, output: Path, render_chunk_s: float) -> Run:
+    """One pipeline run in a child (``--pipeline``), sampled for CPU and memory."""
+    cmd = python_module_cmd(
+        "benchmarks.bench_end_to_end", "--pipeline", *pipeline_args(corpus, output, render_chunk_s)
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=repo_env(),
+    )
+    with ProcessTreeSampler(proc.pid) as sampler:
+        out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    lines = out.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"pipeline exited with {proc.returncode}: {err.strip()[-2000:]}")
+    report = json.loads(lines[-1])
+    if report["exit_code"] != 0:
+        raise RuntimeError(f"pipeline exit code {report['exit_code']}: {err.strip()[-2000:]}")
+    report.update(
+        summary=lines[-2] if len(lines) > 1 else "",
+        peak_tree_rss=sampler.peak_tree_rss,
+        peak_process_rss=sampler.peak_process_rss,
+        processes=sampler.max_processes,
+    )
+    return Run(wall, sampler.cpu_s, report)
+
+
+def short_stage_name(fused: str) -> str:
+    """A readable name for a fused stage: its DoFns (``_ProbeFn+_DetectChunkFn``), else its
+    first transform (``FindVideos``)."""
+    fns = re.findall(r"ParDo-(_\w+?Fn)[-_)]", fused)
+    if fns:
+        return "+".join(dict.fromkeys(fns))
+    first = re.search(r"ref_AppliedPTransform_([A-Za-z]+)|\(+([A-Za-z]+)/", fused)
+    return next(g for g in first.groups() if g) if first else fused[:40]
+
+
+# Fused pipeline stages (by their DoFns) -> the serial stages doing the same work.
+SERIAL_OF = {
+    "_MatchFn": (),
+    "_ProbeFn": ("probe",),
+    "_DetectChunkFn": ("detect",),
+    "_RenderVideoFn+_PlanChunksFn": ("render_ladder", "thumbnails", "preview", "highlights"),
+    "_EncodeChunkFn": ("render_chunks",),
+    "_JoinFn": ("join",),
+}
+
+
+def _serial_of(label: str, stage_sums: dict[str, float]) -> float:
+    return sum(stage_sums.get(key, 0.0) for key in SERIAL_OF[label])
+
+
+def stage_profile(stages: dict[str, float]) -> list[tuple[str, float]]:
+    """Seconds per fused stage under its short name, largest first."""
+    merged: dict[str, float] = {}
+    for name, secs in stages.items():
+        label = short_stage_name(name)
+        merged[label] = merged.get(label, 0.0) + secs
+    return sorted(merged.items(), key=lambda kv: -kv[1])
+
+
+def run(ctx: Context) -> Result:
+    from benchmarks import media_cache
+
+    corpus = media_cache.mixed_corpus(ctx.suite)
+    render_chunk_s = 300.0 if ctx.quick else 60.0
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
+    video_s = sum(media_cache.media_seconds(p) for p in files)
+    repeats = 1 if ctx.quick else ctx.repeats
+    fixed = None
+    if not ctx.quick:
+        empty = ctx.scratch(f"{NAME}_empty_input")
+        fixed = run_pipeline(empty, ctx.scratch(f"{NAME}_empty_output"), render_chunk_s)
+
+    pipe_runs: list[Run] = []
+    serial_runs: list[Run] = []
+    serial_reports: list[dict] = []
+
+    def pipe(index: int) -> None:
+        out = ctx.scratch(f"{NAME}_pipeline_{index}")
+        pipe_runs.append(run_pipeline(corpus, out, render_chunk_s))
+
+    def serial(index: int) -> None:
+        out = ctx.scratch(f"{NAME}_serial_{index}")
+        cmd = python_module_cmd(
+            "benchmarks.bench_end_to_end",
+            "--serial",
+            "--input",
+            str(corpus),
+            "--output",
+            str(out),
+            "--render_chunk_s",
+            str(render_chunk_s),
+        )
+        report, run_ = child_json(cmd, env=repo_env())
+        serial_reports.append(report)
+        serial_runs.append(run_)
+
+    for index in range(repeats):
+        for fn in (pipe, serial) if index % 2 == 0 else (serial, pipe):
+            fn(index)
+
+    ours_s = med_wall(pipe_runs)
+    stage_sums = {
+        key: median([r["stages"].get(key, 0.0) for r in serial_reports])
+        for key in serial_reports[0]["stages"]
+    }
+    serial_s = sum(stage_sums.values())
+    efficiency = serial_s / (WORKERS * ours_s)
+    met = efficiency >= 0.8
+    last = pipe_runs[-1].value
+    top = ", ".join(f"{k} {v:.1f}" for k, v in sorted(stage_sums.items(), key=lambda kv: -kv[1]))
+    by_fn = stage_profile(last["stages"])
+    side = ", ".join(
+        f"{label} {secs:.1f}"
+        + (f" (serial {_serial_of(label, stage_sums):.1f})" if label in SERIAL_OF else "")
+        for label, secs in by_fn
+        if secs >= 0.5
+    )
+    small = [secs for _, secs in by_fn if secs < 0.5]
+    work = sum(secs for label, secs in by_fn if label in SERIAL_OF and label != "_MatchFn")
+    notes = [
+        f"Corpus: {len(files)} files, {video_s:.0f} s of video "
+        + (
+            "(quick: 2 files of the make-run sample; full: the whole sample + 2 min 720p30 "
+            "+ 1 min 1080p30)"
+            if ctx.quick
+            else "(the make-run sample + 2 min 720p30 + 1 min 1080p30)"
+        )
+        + f"; --render_chunk_s {render_chunk_s:.0f}; '{last['summary'].split(';')[0]}'.",
+        f"Serial stages on 1 core, s: {top} (sum {serial_s:.1f}).",
+        f"Pipeline profile, s (last run, wall {pipe_runs[-1].wall_s:.1f}): import "
+        f"{last['import_s']:.1f}, graph build {last['build_s']:.1f}, fused stages: {side}, "
+        f"{len(small)} others {sum(small):.1f}; SDK worker shutdown {last['close_s']:.1f}. "
+        f"CPU {pipe_runs[-1].cpu_s:.0f} s over {last['processes']} processes (serial: "
+        f"{med_cpu(serial_runs):.0f} s); peak RSS of the process tree "
+        f"{last['peak_tree_rss'] / 2**30:.2f} GiB.",
+    ]
+    if fixed is not None:
+        net = serial_s / (WORKERS * max(ours_s - fixed.wall_s, 1e-6))
+        notes.append(
+            f"A run with no input takes {fixed.wall_s:.1f} s (the fixed cost); efficiency net "
+            f"of it {net:.2f}."
+        )
+    if not met:
+        fixed_s = (
+            last["import_s"] + last["build_s"] + last["close_s"] + dict(by_fn).get("_MatchFn", 0.0)
+        )
+        notes.append(
+            f"Target missed. What bounds it: ~{fixed_s:.0f} s that do not grow with the corpus "
+            "(imports, graph, starting the 2 SDK worker processes inside the first stage "
+            "(_MatchFn), shutdown), and the stage-by-stage start-up inside the work stages: "
+            "the first isolated call in each worker starts a forkserver that imports Beam, "
+            "PyAV and MediaPipe (_ProbeFn is seconds here for milliseconds of probing), and "
+            "each detect child loads the pose model again. Then FnApiRunner runs fused stages "
+            "one after another, so a stage with fewer or unequal elements leaves a worker idle "
+            f"(work stages {work:.1f} s of wall for {serial_s:.1f} s of 1-core work). What moves "
+            "it: far more video per run (start-up amortised; the full suite shows the trend), "
+            "smaller --chunk_s / --render_chunk_s for more, evener elements, and preloading the "
+            "forkserver and model at worker start (DoFn.setup) instead of on the first element."
+        )
+    details = {
+        "files": [str(p.relative_to(corpus)) for p in files],
+        "video_s": video_s,
+        "fixed_cost_s": fixed.wall_s if fixed else None,
+        "serial_stage_s": stage_sums,
+        "pipeline_profile": last,
+        "serial": samples(serial_runs),
+        "pipeline": samples(pipe_runs),
+        "throughput": {
+            "end_to_end pipeline (2 workers)": [video_s, med_cpu(pipe_runs)],
+            "end_to_end stages (1 core)": [video_s, med_cpu(serial_runs)],
+        },
+    }
+    note = ctx.busy_note()
+    return Result(
+        NAME, ours_s, serial_s, efficiency, TARGET, "s", " ".join(notes) + note, met, details
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline, instrumented (a child process)
+# --------------------------------------------------------------------------------------------
+
+
+def instrumented_pipeline(argv: list[str]) -> dict:
+    """``pipelines.launcher.run(argv)``, timing imports, graph build, bundles and shutdown.
+
+    The timing wraps FnApiRunner methods in this child only (no production code changes):
+    ``_execute_bundle`` per fused stage and ``close_all`` (SDK worker shutdown).
+    """
+    t0 = time.perf_counter()
+    from apache_beam.runners.portability.fn_api_runner import fn_runner, worker_handlers
+
+    from pipelines import builder, launcher
+
+    report: dict = {"import_s": time.perf_counter() - t0, "stages": {}, "bundles": 0}
+
+    def timed_method(owner, name: str, record):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                record(args, time.perf_counter() - start)
+
+        setattr(owner, name, wrapper)
+
+    def on_bundle(args, secs: float) -> None:
+        stage = args[2].stage.name
+        report["stages"][stage] = report["stages"].get(stage, 0.0) + secs
+        report["bundles"] += 1
+
+    def on_build(args, secs: float) -> None:
+        report["build_s"] = report.get("build_s", 0.0) + secs
+
+    def on_close(args, secs: float) -> None:
+        report["close_s"] = report.get("close_s", 0.0) + secs
+
+    timed_method(fn_runner.FnApiRunner, "_execute_bundle", on_bundle)
+    timed_method(worker_handlers.WorkerHandlerManager, "close_all", on_close)
+    timed_method(builder, "build_pipeline", on_build)
+    launcher.build_pipeline = builder.build_pipeline
+    report["exit_code"] = launcher.run(argv)
+    report.setdefault("build_s", 0.0)
+    report.setdefault("close_s", 0.0)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# The serial baseline (a child process pinned to one core)
+# --------------------------------------------------------------------------------------------
+
+
+def serial_stages(corpus: str, output: str, render_chunk_s: float) -> dict[str, float]:
+    """Run every stage's functions over the corpus, one after another; seconds per stage."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.builder import render_params_from
+    from pipelines.options import ReelbeamOptions, segment_params
+    from transforms.artifacts import write_motion
+    from transforms.chunks import chunks_of
+    from transforms.detect import DetectParams, analyse_chunk
+    from transforms.encode import keyframe_times, plan_render_chunks
+    from transforms.media import open_input
+    from transforms.merge import merge_chunks
+    from transforms.paths import is_wanted, make_video_id, parse_extensions
+    from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
+    from transforms.probe import probe_video
+    from transforms.records import FoundFile
+    from transforms.render import (
+        RenderChunk,
+        RenderJob,
+        encode_chunk_in_child,
+        join_in_child,
+        render_ladder_whole,
+        render_preview,
+        render_reel,
+        render_thumbnails,
+        rungs_for,
+    )
+
+    opts = PipelineOptions(["--render_chunk_s", str(render_chunk_s)]).view_as(ReelbeamOptions)
+    seg = segment_params(opts)
+    params = render_params_from(opts)
+    extensions = parse_extensions(opts.extensions)
+    root = os.path.abspath(corpus)
+    found = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            if is_wanted(path, extensions, root):
+                stat = os.stat(path)
+                found.append(
+                    FoundFile(path, stat.st_size, stat.st_mtime, make_video_id(path, {}, None))
+                )
+    found.sort(key=lambda f: f.uri)
+    times: dict[str, float] = {}
+
+    def clock(stage: str, fn, *args):
+        t0 = time.perf_counter()
+        value = fn(*args)
+        times[stage] = times.get(stage, 0.0) + time.perf_counter() - t0
+        return value
+
+    probes = [clock("probe", probe_video, f) for f in found]
+    backend = clock("detect", MediaPipeBackend, clock("detect", read_model, default_model_path()))
+    detect = DetectParams(pose_fps=opts.pose_fps)
+
+    def analyse(chunk):
+        with open_input(chunk.uri) as container:
+            return analyse_chunk(container, chunk, backend, detect)
+
+    for probe in probes:
+        chunks = chunks_of(probe, opts.chunk_s, opts.chunk_overlap_s)
+        motions = [clock("detect", analyse, c) for c in chunks]
+        motion = clock("merge", merge_chunks, motions, seg, 1.0 / opts.pose_fps)
+        clock(
+            "merge",
+            lambda m=motion: write_motion(m, output=output, params=seg, pose_fps=opts.pose_fps),
+        )
+        job = RenderJob(probe, tuple(motion.segments))
+        rungs = tuple(rungs_for(probe, params))
+        if probe.duration_s > params.render_chunk_s and rungs:
+            plan = clock(
+                "render_chunks",
+                lambda p=probe: plan_render_chunks(
+                    p.duration_s, params.render_chunk_s, keyframe_times(p.uri)
+                ),
+            )
+            parts: dict[int, list[str]] = {h: [] for h, _, _ in rungs}
+            for i, (start, end) in enumerate(plan):
+                last = i == len(plan) - 1
+                chunk = RenderChunk(job, i, len(plan), start, None if last else end, rungs, "b")
+                got = clock("render_chunks", encode_chunk_in_child, {}, chunk, output, params)
+                for height, uri in got.items():
+                    parts[height].append(uri)
+            clock("join", join_in_child, {}, job, parts, rungs, output, params)
+        elif rungs:
+            clock("render_ladder", render_ladder_whole, job, output, params)
+        if "thumbnails" in params.kinds and params.thumbnails > 0:
+            clock("thumbnails", render_thumbnails, job, output, params)
+        if "preview" in params.kinds:
+            clock("preview", render_preview, job, output, params)
+        if "highlights" in params.kinds or "timeline" in params.kinds:
+            clock("highlights", render_reel, job, output, params)
+    backend.close()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--pipeline":
+        report = instrumented_pipeline(argv[1:])
+        print(json.dumps(report), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(description="The end-to-end serial baseline (a child).")
+    parser.add_argument("--serial", action="store_true", required=True)
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--render_chunk_s", type=float, default=300.0)
+    parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: first)")
+    args = parser.parse_args(argv)
+    allowed = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
+    t0 = time.perf_counter()
+    stages = serial_stages(args.input, args.output, args.render_chunk_s)
+    print(json.dumps({"stages": stages, "wall_s": time.perf_counter() - t0}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
