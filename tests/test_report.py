@@ -20,7 +20,7 @@ import pytest
 from transforms import report
 from transforms.schemas import AssetRow, FailureRow, SegmentRow, VideoRow
 
-NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 HOSTILE = 'a"<b>&ü.mp4'
 
 
