@@ -77,8 +77,8 @@ def output_times(path: Path) -> list[Fraction]:
 
 
 def run(ctx: Context) -> Result:
-    seconds = 8 if ctx.quick else 600
-    render_chunk_s = 4.0 if ctx.quick else 300.0
+    seconds = 4 if ctx.quick else 600
+    render_chunk_s = 2.0 if ctx.quick else 300.0
     src = media_cache.looped_source(1080, seconds)
     probe = probe_of(src)
     settings = EncodeSettings()

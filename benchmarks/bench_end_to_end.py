@@ -116,6 +116,10 @@ SERIAL_OF = {
 }
 
 
+# Serial stages that one _RenderVideoFn element (one video) does in one call.
+RENDER_JOB = ("render_ladder", "thumbnails", "preview", "highlights")
+
+
 def _serial_of(label: str, stage_sums: dict[str, float]) -> float:
     return sum(stage_sums.get(key, 0.0) for key in SERIAL_OF[label])
 
@@ -212,6 +216,18 @@ def run(ctx: Context) -> Result:
             f"A run with no input takes {fixed.wall_s:.1f} s (the fixed cost); efficiency net "
             f"of it {net:.2f}."
         )
+    jobs = {
+        name: sum(secs for key, secs in per_stage.items() if key in RENDER_JOB)
+        for name, per_stage in serial_reports[-1]["per_file"].items()
+    }
+    biggest = max(jobs, key=jobs.get) if jobs else None
+    render_wall = dict(by_fn).get("_RenderVideoFn+_PlanChunksFn", 0.0)
+    if biggest is not None:
+        notes.append(
+            f"The largest render element ({biggest}: ladder, stills and highlights of one video "
+            f"in one DoFn call) is {jobs[biggest]:.1f} s of 1-core work, against "
+            f"{render_wall:.1f} s of wall for the whole render stage on {WORKERS} workers."
+        )
     if not met:
         fixed_s = (
             last["import_s"] + last["build_s"] + last["close_s"] + dict(by_fn).get("_MatchFn", 0.0)
@@ -225,15 +241,17 @@ def run(ctx: Context) -> Result:
             "each detect child loads the pose model again. Then FnApiRunner runs fused stages "
             "one after another, so a stage with fewer or unequal elements leaves a worker idle "
             f"(work stages {work:.1f} s of wall for {serial_s:.1f} s of 1-core work). What moves "
-            "it: far more video per run (start-up amortised; the full suite shows the trend), "
-            "smaller --chunk_s / --render_chunk_s for more, evener elements, and preloading the "
-            "forkserver and model at worker start (DoFn.setup) instead of on the first element."
+            "it: far more video per run (start-up amortised), render elements split by artifact "
+            "kind (ladder, stills, highlights are independent) or a lower --render_chunk_s so "
+            "one long video no longer sets a stage's wall time, and starting the forkserver "
+            "and loading the model in DoFn.setup instead of on the first element."
         )
     details = {
         "files": [str(p.relative_to(corpus)) for p in files],
         "video_s": video_s,
         "fixed_cost_s": fixed.wall_s if fixed else None,
         "serial_stage_s": stage_sums,
+        "serial_per_file_s": serial_reports[-1]["per_file"],
         "pipeline_profile": last,
         "serial": samples(serial_runs),
         "pipeline": samples(pipe_runs),
@@ -304,8 +322,14 @@ def instrumented_pipeline(argv: list[str]) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def serial_stages(corpus: str, output: str, render_chunk_s: float) -> dict[str, float]:
-    """Run every stage's functions over the corpus, one after another; seconds per stage."""
+def serial_stages(
+    corpus: str, output: str, render_chunk_s: float
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Run every stage's functions over the corpus, one after another.
+
+    Returns:
+        Seconds per stage, and per input file (relative path) seconds per stage.
+    """
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipelines.builder import render_params_from
@@ -348,11 +372,16 @@ def serial_stages(corpus: str, output: str, render_chunk_s: float) -> dict[str, 
                 )
     found.sort(key=lambda f: f.uri)
     times: dict[str, float] = {}
+    per_file: dict[str, dict[str, float]] = {}
+    current = {"file": ""}
 
     def clock(stage: str, fn, *args):
         t0 = time.perf_counter()
         value = fn(*args)
-        times[stage] = times.get(stage, 0.0) + time.perf_counter() - t0
+        secs = time.perf_counter() - t0
+        times[stage] = times.get(stage, 0.0) + secs
+        mine = per_file.setdefault(current["file"], {})
+        mine[stage] = mine.get(stage, 0.0) + secs
         return value
 
     probes = [clock("probe", probe_video, f) for f in found]
@@ -364,6 +393,7 @@ def serial_stages(corpus: str, output: str, render_chunk_s: float) -> dict[str, 
             return analyse_chunk(container, chunk, backend, detect)
 
     for probe in probes:
+        current["file"] = os.path.relpath(probe.uri, root)
         chunks = chunks_of(probe, opts.chunk_s, opts.chunk_overlap_s)
         motions = [clock("detect", analyse, c) for c in chunks]
         motion = clock("merge", merge_chunks, motions, seg, 1.0 / opts.pose_fps)
@@ -397,7 +427,8 @@ def serial_stages(corpus: str, output: str, render_chunk_s: float) -> dict[str, 
         if "highlights" in params.kinds or "timeline" in params.kinds:
             clock("highlights", render_reel, job, output, params)
     backend.close()
-    return times
+    per_file.pop("", None)
+    return times, per_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -416,8 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     allowed = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
     t0 = time.perf_counter()
-    stages = serial_stages(args.input, args.output, args.render_chunk_s)
-    print(json.dumps({"stages": stages, "wall_s": time.perf_counter() - t0}))
+    stages, per_file = serial_stages(args.input, args.output, args.render_chunk_s)
+    report = {"stages": stages, "per_file": per_file, "wall_s": time.perf_counter() - t0}
+    print(json.dumps(report))
     return 0
 
 

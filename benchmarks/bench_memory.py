@@ -38,11 +38,11 @@ NAME = "memory"
 TARGET = "ratio <= 1.0 (peak RSS / 1 GiB)"
 SOURCE_S = 3600
 RENDER_CHUNK_S = 300.0
-PART_SEED_S = 10.0
+PART_SEED_S = 4.0
 
 
 def join_parts() -> Path:
-    """A 5-minute 720p proxy part (``encode_video_range`` of 10 s, looped by stream copy)."""
+    """A 5-minute 720p proxy part (``encode_video_range`` of 4 s, looped by stream copy)."""
     from transforms.encode import EncodeSettings, encode_video_range
 
     cache = media_cache.cache_dir()
@@ -134,7 +134,7 @@ def run(ctx: Context) -> Result:
     src = media_cache.looped_source(1080, source_s)
     part = join_parts()
     detect_s = 10.0 if ctx.quick else 60.0
-    render_s = 3.0 if ctx.quick else 60.0
+    render_s = 2.0 if ctx.quick else 60.0
     stages = [
         ("probe", str(src), 0.0),
         ("detect", str(src), detect_s),

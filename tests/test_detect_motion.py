@@ -230,3 +230,10 @@ def test_chunk_owns_its_range_and_uses_the_lead_in_as_context(tmp_path):
     assert result.times_s == tuple(round(2.0 + k / 5.0, 6) for k in range(10))
     assert fake.calls == [1000 + 200 * k for k in range(15)]  # 5 lead-in + 10 owned
     assert result.scores[0] > 0  # the first owned sample is scored against the lead-in
+
+
+def test_the_gate_never_skips_a_small_person_moving(dancer, backend):
+    """pose_1: one dancer, small in a 576x576 room, moving all 4 s: no sample is skipped."""
+    motion = analyse(dancer, backend)
+    assert len(motion.times_s) == 20
+    assert motion.frames_gated == 0

@@ -32,15 +32,18 @@ class DetectParams:
     Attributes:
         pose_fps: samples per second of video.
         max_side: longest side of the analysis frame in pixels.
-        gate_threshold: mean absolute difference (0-255 grey levels, on a 32x18
-            thumbnail) under which a sample counts as unchanged since the last analysed
-            one and skips pose inference (0 turns the gate off). Encoder noise on a
-            frozen frame stays under 0.3; any visible movement of a person is above 1.
+        gate_threshold: largest absolute difference (0-255 grey levels) between a
+            64x36 grey thumbnail of the sample and of the last analysed one, under which
+            the sample counts as unchanged and skips pose inference (0 turns the gate
+            off). The largest, not the mean: a small person moving changes a few thumbnail
+            pixels a lot and the mean hardly at all. A frozen frame decodes identically
+            (difference 0); live camera noise alone usually exceeds it, so the gate only
+            fires on really still stretches.
     """
 
     pose_fps: float = 5.0
     max_side: int = 640
-    gate_threshold: float = 0.5
+    gate_threshold: float = 4.0
 
 
 def _prefetch(samples: Iterator[Sample], prepare, depth: int = 6) -> Iterator[Sample]:
@@ -105,8 +108,7 @@ def analyse_chunk(
         if (
             params.gate_threshold > 0
             and last_tiny is not None
-            and float(np.abs(sample.tiny.astype(np.int16) - last_tiny).mean())
-            < params.gate_threshold
+            and int(np.abs(sample.tiny.astype(np.int16) - last_tiny).max()) < params.gate_threshold
         ):
             return True
         last_tiny = sample.tiny.astype(np.int16)

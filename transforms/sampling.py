@@ -17,7 +17,7 @@ import numpy as np
 
 from transforms.records import Chunk
 
-GATE_SIZE = (32, 18)  # (w, h) of the grey thumbnail the still-frame gate compares
+GATE_SIZE = (64, 36)  # (w, h) of the grey thumbnail the still-frame gate compares
 
 
 @dataclass
