@@ -60,7 +60,7 @@ emulators: $(VENV)/.installed
 	BQ_VENV=$(BQ_VENV) VENV=$(VENV) bash scripts/emulators.sh install
 
 test: $(VENV)/.installed $(MODEL) emulators
-	bash scripts/install_chromium.sh
+	bash scripts/apt_install.sh chromium chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 report: $(VENV)/.installed
@@ -82,7 +82,7 @@ schemas: $(VENV)/.installed
 	$(PY) -m transforms.schemas schemas
 
 bench: $(VENV)/.installed $(MODEL)
-	bash scripts/install_ffmpeg.sh
+	bash scripts/apt_install.sh ffmpeg ffmpeg ffprobe
 	$(PY) -m benchmarks.run --suite $(BENCH) --out $(OUT)/bench
 
 # Google Cloud: set PROJECT, REGION, BUCKET (and IMAGE) for your project.

@@ -166,7 +166,9 @@ def run(ctx: Context) -> Result:
         if not met:
             notes.append(explain(mine, theirs, chunk_walls, join_walls, exact))
     else:
-        notes.append("Baseline skipped: ffmpeg CLI not found (run scripts/install_ffmpeg.sh).")
+        notes.append(
+            "Baseline skipped: ffmpeg CLI not found (run scripts/apt_install.sh ffmpeg ffmpeg ffprobe)."
+        )
     note = ctx.busy_note()
     return Result(NAME, ours_s, base_s, ratio, TARGET, "s", " ".join(notes) + note, met, details)
 

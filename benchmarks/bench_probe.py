@@ -102,7 +102,9 @@ def run(ctx: Context) -> Result:
                 "stream's side data instead of a decoded frame would move it."
             )
     else:
-        notes.append("Baseline skipped: ffprobe CLI not found (run scripts/install_ffmpeg.sh).")
+        notes.append(
+            "Baseline skipped: ffprobe CLI not found (run scripts/apt_install.sh ffmpeg ffmpeg ffprobe)."
+        )
     return Result(
         NAME, ours_s, base_s, ratio, TARGET, "s", " ".join(notes) + ctx.busy_note(), met, details
     )

@@ -119,7 +119,9 @@ def run(ctx: Context) -> Result:
                 + explain(med_cpu(mine), ours_s, med_cpu(theirs), base_s)
             )
     else:
-        notes.append("Baseline skipped: ffmpeg CLI not found (run scripts/install_ffmpeg.sh).")
+        notes.append(
+            "Baseline skipped: ffmpeg CLI not found (run scripts/apt_install.sh ffmpeg ffmpeg ffprobe)."
+        )
     note = ctx.busy_note()
     return Result(NAME, ours_s, base_s, ratio, TARGET, "s", " ".join(notes) + note, met, details)
 

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     if not ctx.ffmpeg or not ctx.ffprobe:
         print(
             "bench: ffmpeg/ffprobe CLI missing: their baselines are skipped "
-            "(bash scripts/install_ffmpeg.sh installs them)",
+            "(bash scripts/apt_install.sh ffmpeg ffmpeg ffprobe installs them)",
             flush=True,
         )
     started = time.perf_counter()

@@ -473,15 +473,16 @@ SCREENSHOT_COPY = pathlib.Path("/tmp/report_screenshot.png")
 
 
 def find_chromium() -> str | None:
-    """The Chromium binary, installing Debian's package with scripts/install_chromium.sh."""
+    """The Chromium binary, installing Debian's package with scripts/apt_install.sh."""
     env = os.environ.get("CHROMIUM")
     for candidate in ((env,) if env else ()) + CHROMIUM_CANDIDATES:
         path = shutil.which(candidate) if candidate else None
         if path:
             return path
-    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "install_chromium.sh"
+    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "apt_install.sh"
     if script.is_file() and shutil.which("apt-get"):
-        subprocess.run(["bash", str(script)], check=False, timeout=600, capture_output=True)
+        command = ["bash", str(script), "chromium", "chromium"]
+        subprocess.run(command, check=False, timeout=600, capture_output=True)
         return shutil.which("chromium")
     return None
 
@@ -562,7 +563,7 @@ def browser(tmp_path):
     binary = find_chromium()
     if not binary:
         pytest.skip(
-            "chromium is not installed and apt-get cannot install it (scripts/install_chromium.sh)"
+            "chromium is not installed and apt-get cannot install it (scripts/apt_install.sh chromium chromium)"
         )
     profile = tmp_path / "chromium-profile"
     profile.mkdir()

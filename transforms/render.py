@@ -450,8 +450,10 @@ def _wanted(job: RenderJob, params: RenderParams) -> list[str]:
     return kinds
 
 
-class _RenderVideoFn(beam.DoFn):
-    """RenderJob -> asset rows of every artifact kind; each kind fails on its own."""
+class _IsolatedRenderFn(beam.DoFn):
+    """Base of the render DoFns: output, params, clock, and an isolated child per instance."""
+
+    WORKER_NAME = "reelbeam-render"
 
     def __init__(self, output: str, params: RenderParams, clock: Clock):
         self._output = output
@@ -460,7 +462,17 @@ class _RenderVideoFn(beam.DoFn):
         self._worker: IsolatedWorker | None = None
 
     def setup(self) -> None:
-        self._worker = IsolatedWorker("reelbeam-render")
+        self._worker = IsolatedWorker(self.WORKER_NAME)
+
+    def teardown(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+
+class _RenderVideoFn(_IsolatedRenderFn):
+    """RenderJob -> asset rows of every artifact kind; each kind fails on its own."""
+
+    WORKER_NAME = "reelbeam-render"
 
     def process(self, job: RenderJob):
         manifest = Manifest(self._output, job.video_id)
@@ -493,10 +505,6 @@ class _RenderVideoFn(beam.DoFn):
                 yield pvalue.TaggedOutput(FAILURES, row)
                 continue
             yield from rows
-
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
 
 
 class _PlanChunksFn(beam.DoFn):
@@ -534,17 +542,10 @@ class _PlanChunksFn(beam.DoFn):
             yield RenderChunk(job, i, len(ranges), start, None if last else end, rungs, key)
 
 
-class _EncodeChunkFn(beam.DoFn):
+class _EncodeChunkFn(_IsolatedRenderFn):
     """RenderChunk -> (video_id, (chunk, part uris)); a failed range is a failure row."""
 
-    def __init__(self, output: str, params: RenderParams, clock: Clock):
-        self._output = output
-        self._params = params
-        self._clock = clock
-        self._worker: IsolatedWorker | None = None
-
-    def setup(self) -> None:
-        self._worker = IsolatedWorker("reelbeam-encode")
+    WORKER_NAME = "reelbeam-encode"
 
     def process(self, chunk: RenderChunk):
         end = chunk.end_s if chunk.end_s is not None else chunk.job.probe.duration_s
@@ -566,22 +567,11 @@ class _EncodeChunkFn(beam.DoFn):
             report("seconds_encoded", int(end - chunk.start_s))
         yield chunk.job.video_id, (chunk, parts)
 
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
 
-
-class _JoinFn(beam.DoFn):
+class _JoinFn(_IsolatedRenderFn):
     """All parts of one video -> the joined proxy and renditions (or one failure row)."""
 
-    def __init__(self, output: str, params: RenderParams, clock: Clock):
-        self._output = output
-        self._params = params
-        self._clock = clock
-        self._worker: IsolatedWorker | None = None
-
-    def setup(self) -> None:
-        self._worker = IsolatedWorker("reelbeam-join")
+    WORKER_NAME = "reelbeam-join"
 
     def process(self, element):
         _, results = element
@@ -612,10 +602,6 @@ class _JoinFn(beam.DoFn):
             _remove(part_uris)
             # Local file systems keep the emptied folder; object stores have none.
             _remove([artifact_uri(self._output, job.video_id, ".render/parts")])
-
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
 
 
 def render_failure(exc: Exception, job: RenderJob, clock: Clock, chunk_index: int | None = None):
