@@ -1,7 +1,7 @@
 """memory: peak RSS of a worker's process on each stage of a 1-hour 1080p30 source.
 
 In the pipeline, every stage's work runs in an isolated child of the Beam worker
-(``transforms.isolation.IsolatedWorker``: a process forked from a forkserver that has
+(``transforms.io.isolation.IsolatedWorker``: a process forked from a forkserver that has
 preloaded reelbeam's modules), one call at a time. Here each stage runs the same way, in a
 fresh ``IsolatedWorker`` child, does one unit of that stage's work on the 1-hour source
 and reports its own ``VmHWM`` (peak resident set, the preloaded modules included):
@@ -32,7 +32,7 @@ from benchmarks.common import (
     cpu_now,
     peak_rss_bytes,
 )
-from transforms.isolation import IsolatedWorker
+from transforms.io.isolation import IsolatedWorker
 
 NAME = "memory"
 TARGET = "ratio <= 1.0 (peak RSS / 1 GiB)"

@@ -20,10 +20,10 @@ from transforms.artifacts import WriteMotion
 from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
 from transforms.catalog import WriteCatalog, read_table
 from transforms.chunks import SplitIntoChunks
-from transforms.deadletter import Clock, utc_now
 from transforms.detect import DetectMotion, DetectParams
 from transforms.encode import EncodeSettings
 from transforms.find import FindVideos, normalize_input
+from transforms.io.deadletter import Clock, utc_now
 from transforms.merge import MergeSegments
 from transforms.paths import parse_extensions
 from transforms.probe import ProbeVideos

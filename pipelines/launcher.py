@@ -31,9 +31,9 @@ from pipelines.options import (
     validate,
 )
 from pipelines.streaming import is_streaming, wait_streaming
-from transforms.deadletter import Clock, utc_now
 from transforms.find import normalize_input
-from transforms.media import use_emulator_credentials
+from transforms.io.credentials import use_emulator_credentials
+from transforms.io.deadletter import Clock, utc_now
 from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay

@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from pipelines.options import ReelbeamOptions, absolute_output, segment_params, validate
 from transforms.artifacts import write_motion
 from transforms.catalog import read_table, upsert_rows, write_table_atomically
-from transforms.deadletter import Clock, utc_now
+from transforms.io.deadletter import Clock, utc_now
 from transforms.motion import SegmentParams, find_segments
 from transforms.records import VideoMotion
 from transforms.rows import segment_rows

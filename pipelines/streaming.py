@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipelines.options import ReelbeamOptions, absolute_output, split_csv
-from transforms.deadletter import Clock, utc_now
+from transforms.io.deadletter import Clock, utc_now
 from transforms.paths import parse_extensions
 from transforms.streaming import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
 

@@ -6,8 +6,8 @@ import av
 import pytest
 from google.api_core import exceptions as gexc
 
-from transforms.deadletter import call_with_retries
 from transforms.errors import CorruptMediaError, TransientIOError, classify
+from transforms.io.retry import call_with_retries
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,10 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not():
             raise gexc.ServiceUnavailable("503 backend")
         return "ok"
 
-    assert call_with_retries(flaky, attempts=4, base_delay_s=0.5, sleep=sleeps.append) == "ok"
+    assert (
+        call_with_retries(flaky, attempts=4, base_delay_s=0.5, jitter=0, sleep=sleeps.append)
+        == "ok"
+    )
     assert sleeps == [0.5, 1.0]
 
     def broken():
@@ -55,5 +58,7 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not():
 def test_a_transient_error_that_persists_is_raised_after_the_attempts():
     sleeps = []
     with pytest.raises(TimeoutError):
-        call_with_retries(lambda: (_ for _ in ()).throw(TimeoutError()), sleep=sleeps.append)
+        call_with_retries(
+            lambda: (_ for _ in ()).throw(TimeoutError()), jitter=0, sleep=sleeps.append
+        )
     assert sleeps == [0.5, 1.0]

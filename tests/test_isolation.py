@@ -9,7 +9,7 @@ import time
 import pytest
 
 from transforms.errors import DecodeTimeoutError, EmptyFileError
-from transforms.isolation import DecoderCrashedError, IsolatedWorker
+from transforms.io.isolation import DecoderCrashedError, IsolatedWorker
 
 
 def _double(state, x):

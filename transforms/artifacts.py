@@ -10,7 +10,7 @@ import uuid
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.deadletter import FAILURES, SafeMapFn
+from transforms.io.deadletter import FAILURES, SafeMapFn
 from transforms.motion import SegmentParams
 from transforms.records import VideoMotion
 from transforms.schemas import AssetRow

@@ -41,8 +41,8 @@ from collections.abc import Callable, Iterable
 import apache_beam as beam
 
 from transforms.catalog import gather_rows, replace_scope
-from transforms.deadletter import Clock, failure_row, utc_now
 from transforms.errors import ReelbeamError
+from transforms.io.deadletter import Clock, failure_row, utc_now
 from transforms.schemas import TABLES, CatalogRow, VideoRow, bigquery_schema
 
 PARTITIONING: dict[str, tuple[str, str]] = {"videos": ("DAY", "indexed_at")}

@@ -12,9 +12,10 @@ import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
 
-from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.errors import CorruptMediaError
-from transforms.isolation import IsolatedWorker
+from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.io.isolation import IsolatedWorker
+from transforms.io.retry import call_with_retries
 from transforms.media import open_input
 from transforms.motion import motion_score
 from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model

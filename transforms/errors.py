@@ -60,6 +60,27 @@ class TransientIOError(ReelbeamError):
 
 
 _TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT, errno.ECONNRESET, errno.EIO}
+# BigQuery error reasons and messages that a retry cures (rate limits, backend blips,
+# concurrent MERGE transactions).
+_TRANSIENT_REASONS = frozenset(
+    {
+        "backendError",
+        "internalError",
+        "rateLimitExceeded",
+        "jobBackendError",
+        "jobInternalError",
+        "jobRateLimitExceeded",
+    }
+)
+_TRANSIENT_MESSAGES = ("concurrent update", "could not serialize access", "retry the transaction")
+
+
+def _transient_api_error(exc: gexc.GoogleAPICallError) -> bool:
+    reasons = {e.get("reason") for e in (exc.errors or []) if isinstance(e, dict)}
+    if reasons & _TRANSIENT_REASONS:
+        return True
+    message = str(exc.message).lower()
+    return any(text in message for text in _TRANSIENT_MESSAGES)
 
 
 def classify(exc: BaseException) -> tuple[str, bool]:
@@ -86,6 +107,18 @@ def classify(exc: BaseException) -> tuple[str, bool]:
         return name, False
     if isinstance(exc, (gexc.TooManyRequests, gexc.ServerError, gexc.RetryError)):
         return name, False  # cloud storage / BigQuery 429 and 5xx: worth another try
+    if isinstance(exc, gexc.GoogleAPICallError):
+        return name, not _transient_api_error(exc)
+    if _is_requests_network_error(exc):
+        return name, False
     if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS:
         return name, False
     return name, True
+
+
+def _is_requests_network_error(exc: BaseException) -> bool:
+    try:
+        import requests
+    except ImportError:  # pragma: no cover - requests comes with the Google clients
+        return False
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))

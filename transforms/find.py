@@ -15,9 +15,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
-from transforms.media import is_local
+from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.io.retry import call_with_retries
+from transforms.io.uris import is_local
 from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
 from transforms.progress import report
 from transforms.records import FoundFile

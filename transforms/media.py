@@ -11,25 +11,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.errors import EmptyFileError, SourceVanishedError
-
-
-def use_emulator_credentials() -> None:
-    """With ``STORAGE_EMULATOR_HOST`` set, talk to the GCS emulator without credentials.
-
-    google-cloud-storage does the same for emulators; without this Beam first spends
-    about 25 s retrying to find cloud credentials that an emulator does not need.
-    """
-    if not os.environ.get("STORAGE_EMULATOR_HOST"):
-        return
-    from apache_beam.internal.gcp import auth
-
-    auth._Credentials._credentials_init = True
-    auth._Credentials._credentials = None
-
-
-def is_local(uri: str) -> bool:
-    """True for a plain path (no ``scheme://``)."""
-    return "://" not in uri
+from transforms.io.uris import is_local
 
 
 @contextlib.contextmanager

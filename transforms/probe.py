@@ -15,9 +15,10 @@ import apache_beam as beam
 import av
 from apache_beam import pvalue
 
-from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
-from transforms.isolation import IsolatedWorker
+from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.io.isolation import IsolatedWorker
+from transforms.io.retry import call_with_retries
 from transforms.media import open_input
 from transforms.progress import report
 from transforms.records import FoundFile, VideoProbe

@@ -29,7 +29,6 @@ from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.artifacts import artifact_uri
-from transforms.deadletter import FAILURES, Clock, call_with_retries, failure_row, utc_now
 from transforms.encode import (
     EncodeSettings,
     RenditionInfo,
@@ -43,8 +42,10 @@ from transforms.encode import (
 )
 from transforms.errors import TransientIOError
 from transforms.highlights import highlight_windows, render_highlights, write_otio
-from transforms.isolation import IsolatedWorker
-from transforms.media import is_local
+from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.io.isolation import IsolatedWorker
+from transforms.io.retry import call_with_retries
+from transforms.io.uris import is_local
 from transforms.progress import report
 from transforms.records import Segment, VideoMotion, VideoProbe
 from transforms.schemas import AssetRow

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import apache_beam as beam
 
-from transforms.deadletter import Clock, utc_now
+from transforms.io.deadletter import Clock, utc_now
 from transforms.records import VideoMotion, VideoProbe
 from transforms.schemas import AssetRow, CatalogRow, SegmentRow, VideoRow
 from transforms.version import PIPELINE_VERSION

@@ -129,10 +129,10 @@ class AssetRow(CatalogRow):
 
 
 class FailureRow(CatalogRow):
-    """One row per failure (key: ``input_uri``, ``stage``, ``chunk_index``)."""
+    """One row per failure (key: ``input_uri``, ``stage``, ``chunk_index``, ``artifact``)."""
 
     TABLE: ClassVar[str] = "failures"
-    KEY: ClassVar[tuple[str, ...]] = ("input_uri", "stage", "chunk_index")
+    KEY: ClassVar[tuple[str, ...]] = ("input_uri", "stage", "chunk_index", "artifact")
 
     input_uri: str = Field(description="The input that failed.")
     video_id: str | None = Field(description="Its video_id, if known.")
@@ -141,6 +141,9 @@ class FailureRow(CatalogRow):
     message: str = Field(description="What went wrong, in one line.")
     permanent: bool = Field(description="False when a retry may succeed.")
     chunk_index: int | None = Field(description="Analysis chunk, for per-chunk failures.")
+    artifact: str | None = Field(
+        default=None, description="Render failures: the artifact kind (e.g. ladder, preview)."
+    )
     failed_at: dt.datetime = Field(description="When it failed.")
     pipeline_version: str = Field(description="reelbeam version that wrote the row.")
 

@@ -40,9 +40,9 @@ from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from transforms.deadletter import FAILURES, Clock, failure_row, utc_now
 from transforms.errors import OutsideAllowedRootsError, ReelbeamError
 from transforms.find import _LogFoundFn, _MatchFn, _to_found, normalize_input, within_roots
+from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
 from transforms.paths import DEFAULT_EXTENSIONS
 from transforms.records import FoundFile
 

@@ -15,11 +15,11 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from transforms.errors import DecodeTimeoutError, MediaError
-from transforms.media import use_emulator_credentials
+from transforms.io.credentials import use_emulator_credentials
 
 
 class DecoderCrashedError(MediaError):
@@ -65,13 +65,19 @@ class IsolatedWorker:
 
     Args:
         name: shown in process listings and logs.
+        preload: modules the fork server imports once (those that define the calls).
     """
 
-    def __init__(self, name: str = "reelbeam-decoder"):
+    def __init__(self, name: str = "reelbeam-decoder", preload: Sequence[str] = ()):
         self._name = name
-        self._ctx = _context()
+        self._ctx = _context(preload)
         self._process = None
         self._conn = None
+
+    def start(self) -> None:
+        """Start the child now (``setup()``), so the first element does not wait for it."""
+        if self._process is None or not self._process.is_alive():
+            self._start()
 
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
@@ -90,8 +96,7 @@ class IsolatedWorker:
             DecoderCrashedError: the child died while working.
             Whatever ``fn`` raised, re-raised here.
         """
-        if self._process is None or not self._process.is_alive():
-            self._start()
+        self.start()
         assert self._conn is not None and self._process is not None
         self._conn.send((fn, args, dict(os.environ)))
         try:
@@ -141,12 +146,15 @@ class IsolatedWorker:
         self._discard()
 
 
-_PRELOAD = ["transforms.probe", "transforms.detect", "transforms.render"]
+_PRELOAD: list[str] = []  # every module any worker asked the fork server to import
 
 
-def _context():
+def _context(preload: Sequence[str]):
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
+        # The server is started once per process, by the first child: what it preloads
+        # is the union of what the workers created before then asked for.
+        _PRELOAD.extend(m for m in preload if m not in _PRELOAD)
         ctx.set_forkserver_preload(_PRELOAD)
         return ctx
     return multiprocessing.get_context("spawn")

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import apache_beam as beam
 from apache_beam import pvalue
 
 from transforms.errors import classify
+from transforms.io.retry import call_with_retries
 from transforms.schemas import FailureRow
 from transforms.version import PIPELINE_VERSION
 
 FAILURES = "failures"
 """Tag of the dead-letter output of every DoFn that can fail."""
 
-T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 
 
@@ -34,6 +33,7 @@ def failure_row(
     stage: str,
     video_id: str | None = None,
     chunk_index: int | None = None,
+    artifact: str | None = None,
     clock: Clock = utc_now,
 ) -> FailureRow:
     """A failures row for ``exc`` raised while handling ``input_uri`` in ``stage``."""
@@ -47,42 +47,10 @@ def failure_row(
         message=message[:2000],
         permanent=permanent,
         chunk_index=chunk_index,
+        artifact=artifact,
         failed_at=clock(),
         pipeline_version=PIPELINE_VERSION,
     )
-
-
-def call_with_retries(
-    fn: Callable[[], T],
-    *,
-    attempts: int = 3,
-    base_delay_s: float = 0.5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> T:
-    """Call ``fn``; retry transient errors with exponential backoff, raise the rest at once.
-
-    Args:
-        fn: the call to make.
-        attempts: total tries for transient errors.
-        base_delay_s: first backoff in seconds; doubles each retry.
-        sleep: injected for tests.
-
-    Raises:
-        The last exception when it is permanent or the attempts are used up.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            _, permanent = classify(exc)
-            if permanent or attempt == attempts:
-                raise
-            delay = base_delay_s * 2 ** (attempt - 1)
-            logging.warning(
-                "transient %s (try %d/%d), retrying in %.1fs", exc, attempt, attempts, delay
-            )
-            sleep(delay)
-    raise AssertionError("unreachable")
 
 
 class SafeMapFn(beam.DoFn):
@@ -103,7 +71,7 @@ class SafeMapFn(beam.DoFn):
 
     def process(self, element):
         try:
-            yield call_with_retries(lambda: self._fn(element))
+            yield call_with_retries(lambda: self._fn(element), what=self._stage)
         except Exception as exc:
             uri = getattr(element, "uri", None) or getattr(element, "source_uri", "")
             row = failure_row(

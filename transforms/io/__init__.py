@@ -1,0 +1,1 @@
+"""IO shared by every stage: URIs, atomic verified writes, retries, process isolation."""
