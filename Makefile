@@ -79,7 +79,7 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o $(LOCK)
 
 schemas: $(VENV)/.installed
-	$(PY) -m transforms.schemas schemas
+	$(PY) -m pipelines.main schemas schemas
 
 bench: $(VENV)/.installed $(MODEL)
 	bash scripts/apt_install.sh ffmpeg ffmpeg ffprobe
@@ -97,7 +97,7 @@ image:
 	docker build -f containers/Dockerfile --build-arg VARIANT=$(VARIANT) -t $(IMAGE) .
 
 template-metadata: $(VENV)/.installed
-	$(PY) -m pipelines.template_metadata
+	$(PY) -m pipelines.main template-metadata
 
 # Prints the template spec offline; TEMPLATE_FLAGS= (empty) builds it for real.
 template:

@@ -332,15 +332,15 @@ def serial_stages(
     """
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipelines.builder import render_params_from
-    from pipelines.options import ReelbeamOptions, segment_params
+    from pipelines.options import ReelbeamOptions
+    from pipelines.run_config import run_config
     from transforms.artifacts import write_motion
     from transforms.chunks import chunks_of
     from transforms.detect import DetectParams, analyse_chunk
     from transforms.encode import keyframe_times, plan_render_chunks
     from transforms.media import open_input
     from transforms.merge import merge_chunks
-    from transforms.paths import is_wanted, make_video_id, parse_extensions
+    from transforms.paths import is_wanted, make_video_id
     from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
     from transforms.probe import probe_video
     from transforms.records import FoundFile
@@ -357,9 +357,10 @@ def serial_stages(
     )
 
     opts = PipelineOptions(["--render_chunk_s", str(render_chunk_s)]).view_as(ReelbeamOptions)
-    seg = segment_params(opts)
-    params = render_params_from(opts)
-    extensions = parse_extensions(opts.extensions)
+    config = run_config(opts)
+    seg = config.segment
+    params = config.render
+    extensions = config.find.extensions
     root = os.path.abspath(corpus)
     found = []
     for dirpath, _, names in os.walk(root):

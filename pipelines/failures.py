@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.options import absolute_output
 from transforms.catalog import catalog_path, read_table
+from transforms.io.uris import absolute
 
 
 def summarise(rows: list[dict]) -> str:
@@ -42,7 +42,7 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="reelbeam failures", description=__doc__)
     parser.add_argument("--output", default="./out", help="The run's --output.")
     opts = parser.parse_args(list(argv))
-    output = absolute_output(opts.output)
+    output = absolute(opts.output)
     if not FileSystems.exists(catalog_path(output, "failures")):
         print(f"reelbeam: error: no catalog under {output}", file=sys.stderr)
         return 2

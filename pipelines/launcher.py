@@ -6,7 +6,6 @@ failure rows), 2 for bad options, 1 when the pipeline itself broke.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -22,18 +21,13 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.builder import build_pipeline
-from pipelines.options import (
-    ReelbeamOptions,
-    absolute_output,
-    bigquery_is_local,
-    output_is_local,
-    split_csv,
-    validate,
-)
-from pipelines.streaming import is_streaming, wait_streaming
+from pipelines.options import ReelbeamOptions, options_parser, validate
+from pipelines.run_config import RunConfig, run_config, split_csv
+from pipelines.streaming import wait_streaming
 from transforms.find import normalize_input
 from transforms.io.credentials import use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
+from transforms.io.uris import is_local
 from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
@@ -47,21 +41,22 @@ class UsageError(Exception):
 
 def help_text() -> str:
     """``reelbeam --help``: reelbeam's options grouped by stage (Beam's are documented by Beam)."""
-    parser = argparse.ArgumentParser(
+    parser = options_parser(
         prog="reelbeam",
         usage="reelbeam [options] [Beam pipeline options]\n"
         "       reelbeam resegment --output DIR [segment options]\n"
         "       reelbeam report --output DIR\n"
-        "       reelbeam failures --output DIR",
+        "       reelbeam failures --output DIR\n"
+        "       reelbeam schemas [FOLDER]\n"
+        "       reelbeam template-metadata [FILE]",
         description="Catalog a video archive with Apache Beam: find, probe, detect people "
         "moving, render proxies and highlights. Beam options (--runner, --project, ...) "
         "are accepted beside these.",
     )
-    ReelbeamOptions._add_argparse_args(parser)
     return parser.format_help()
 
 
-def preflight(opts: ReelbeamOptions) -> None:
+def preflight(opts: ReelbeamOptions, config: RunConfig) -> None:
     """Cheap checks before any work: inputs readable, output writable.
 
     Raises:
@@ -69,34 +64,34 @@ def preflight(opts: ReelbeamOptions) -> None:
     """
     for raw in split_csv(opts.input):
         pattern = normalize_input(raw)
-        if "://" in pattern:
+        if not is_local(pattern):
             continue
         base = glob_root(pattern.removesuffix("/**")) if has_glob(pattern) else pattern
         if not os.path.exists(base):
             raise UsageError(f"--input {raw}: {base} does not exist")
         if not os.access(base, os.R_OK):
             raise UsageError(f"--input {raw}: {base} is not readable")
-    if opts.input_list and "://" not in opts.input_list:
+    if opts.input_list and is_local(opts.input_list):
         if not os.path.isfile(opts.input_list):
             raise UsageError(f"--input_list {opts.input_list} does not exist")
         if not os.access(opts.input_list, os.R_OK):
             raise UsageError(f"--input_list {opts.input_list} is not readable")
-    if opts.watch and "://" not in opts.watch and not os.path.isdir(opts.watch):
+    if opts.watch and is_local(opts.watch) and not os.path.isdir(opts.watch):
         raise UsageError(f"--watch {opts.watch}: no such folder")
     model = opts.pose_model or default_model_path()
-    if "://" not in model and not os.path.isfile(model):
+    if is_local(model) and not os.path.isfile(model):
         raise UsageError(f"pose model not found at {model}: run `make model` or pass --pose_model")
-    if opts.bigquery_dataset and not bigquery_is_local(opts.bigquery_endpoint):
+    if opts.bigquery_dataset and not config.sink.bigquery_anonymous:
         from transforms.bigquery_catalog import check_credentials, parse_dataset
 
         problem = check_credentials(parse_dataset(opts.bigquery_dataset)[0])
         if problem:
             raise UsageError(f"--bigquery_dataset: {problem}")
-    output = absolute_output(opts.output)
-    if output_is_local(output):
+    output = config.output
+    if is_local(output):
         for raw in split_csv(opts.input):
             root = glob_root(normalize_input(raw).removesuffix("/**"))
-            if "://" in root or not os.path.isdir(root):
+            if not is_local(root) or not os.path.isdir(root):
                 continue
             inside = os.path.commonpath([root, output])
             if inside in (root, output):
@@ -205,18 +200,6 @@ def run(
         clock: the clock stamped on rows (tests inject a fixed one).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "report":
-        from transforms import report
-
-        return report.main(argv[1:])
-    if argv and argv[0] == "failures":
-        from pipelines import failures
-
-        return failures.main(argv[1:])
-    if argv and argv[0] == "resegment":
-        from pipelines import resegment
-
-        return resegment.main(argv[1:], clock)
     if any(a in ("-h", "--help") for a in argv):
         print(help_text())
         return EXIT_OK
@@ -228,7 +211,8 @@ def run(
         problems = validate(opts)
         if problems:
             raise UsageError("; ".join(problems))
-        preflight(opts)
+        config = run_config(opts)
+        preflight(opts, config)
         runner = str(options.view_as(StandardOptions).runner or "")
         if opts.watch and opts.watch_stop_after_s <= 0 and "Direct" in runner:
             raise UsageError(
@@ -238,17 +222,17 @@ def run(
     except UsageError as exc:
         print(f"reelbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    output = absolute_output(opts.output)
+    output = config.output
     sweep_temp_files(output)
-    if is_streaming(opts):
+    if config.stream.enabled:
         options.view_as(StandardOptions).streaming = True
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
-        build_pipeline(pipeline, opts, clock)
+        build_pipeline(pipeline, config, clock)
         with _progress(options):
             result = pipeline.run()
-            if is_streaming(opts):
-                wait_streaming(result, opts)
+            if config.stream.enabled:
+                wait_streaming(result, config.stream)
             else:
                 result.wait_until_finish()
     except Exception:

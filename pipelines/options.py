@@ -6,17 +6,28 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.run_config import (
+    RENDER_KINDS,
+    ChunkConfig,
+    FindConfig,
+    ModelConfig,
+    RunConfig,
+    SinkConfig,
+    StreamConfig,
+    ladder_heights,
+    render_kinds,
+    split_csv,
+)
 from transforms.encode import ENCODERS, X264_PRESETS
-from transforms.motion import SegmentParams
-from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions, template_fields
+from transforms.paths import parse_extensions, template_fields
 from transforms.streaming import normalize_prefixes
 
-RENDER_KINDS = ("proxy", "ladder", "thumbnails", "preview", "highlights", "timeline")
+# Every default below is read from the settings classes (see pipelines.run_config).
+_RUN = RunConfig()
 
 
 class ReelbeamOptions(PipelineOptions):
@@ -58,14 +69,14 @@ class ReelbeamOptions(PipelineOptions):
         find.add_argument(
             "--watch_poll_s",
             type=float,
-            default=5.0,
+            default=StreamConfig.watch_poll_s,
             help="Seconds between polls of --watch; a file is taken once its size is stable "
             "across two polls.",
         )
         find.add_argument(
             "--watch_stop_after_s",
             type=float,
-            default=0.0,
+            default=StreamConfig.watch_stop_after_s,
             help="Stop a streaming run after this many seconds (0: run until cancelled): a "
             "--watch ends by itself; an --input_subscription run is cancelled.",
         )
@@ -83,7 +94,7 @@ class ReelbeamOptions(PipelineOptions):
         )
         find.add_argument(
             "--extensions",
-            default=",".join(DEFAULT_EXTENSIONS),
+            default=",".join(FindConfig.extensions),
             help="Video file extensions to take, comma-separated, any case.",
         )
         find.add_argument(
@@ -102,17 +113,20 @@ class ReelbeamOptions(PipelineOptions):
         det.add_argument(
             "--chunk_s",
             type=float,
-            default=60.0,
+            default=ChunkConfig.chunk_s,
             help="Analysis chunk length in seconds; one long file spreads over workers.",
         )
         det.add_argument(
             "--chunk_overlap_s",
             type=float,
-            default=3.0,
+            default=ChunkConfig.chunk_overlap_s,
             help="Lead-in each chunk decodes before its own range (context, never counted twice).",
         )
         det.add_argument(
-            "--pose_fps", type=float, default=5.0, help="Frames analysed per second of video."
+            "--pose_fps",
+            type=float,
+            default=_RUN.detect.pose_fps,
+            help="Frames analysed per second of video.",
         )
         det.add_argument(
             "--pose_model",
@@ -123,99 +137,110 @@ class ReelbeamOptions(PipelineOptions):
         det.add_argument(
             "--pose_delegate",
             choices=("cpu", "gpu"),
-            default="cpu",
+            default=ModelConfig.pose_delegate,
             help="Run MediaPipe on the CPU or its GPU delegate (needs a GPU and EGL).",
         )
         det.add_argument(
             "--motion_threshold",
             type=float,
-            default=SegmentParams.threshold,
+            default=_RUN.segment.threshold,
             help="Motion score (torso lengths per second) at or above which a sample is moving.",
         )
         det.add_argument(
             "--min_motion_s",
             type=float,
-            default=SegmentParams.min_motion_s,
+            default=_RUN.segment.min_motion_s,
             help="Seconds the score must stay above the threshold to start a segment.",
         )
         det.add_argument(
             "--max_still_s",
             type=float,
-            default=SegmentParams.max_still_s,
+            default=_RUN.segment.max_still_s,
             help="Seconds below the threshold that end a segment.",
         )
         det.add_argument(
             "--merge_gap_s",
             type=float,
-            default=SegmentParams.merge_gap_s,
+            default=_RUN.segment.merge_gap_s,
             help="Segments closer than this are joined.",
         )
         det.add_argument(
             "--min_segment_s",
             type=float,
-            default=SegmentParams.min_segment_s,
+            default=_RUN.segment.min_segment_s,
             help="Segments shorter than this are dropped.",
         )
         ren = parser.add_argument_group("render: proxies, ladder, thumbnails, highlights")
         ren.add_argument(
             "--render",
-            default=",".join(RENDER_KINDS),
+            default=",".join(_RUN.render.kinds),
             help=f"Artifacts to make: any of {','.join(RENDER_KINDS)}, or none.",
         )
         ren.add_argument(
-            "--proxy_height", type=int, default=720, help="Proxy height in pixels (never upscaled)."
+            "--proxy_height",
+            type=int,
+            default=_RUN.render.proxy_height,
+            help="Proxy height in pixels (never upscaled).",
         )
         ren.add_argument(
             "--ladder",
-            default="1080,720,480",
+            default=",".join(str(h) for h in _RUN.render.ladder),
             help="Rendition heights; rungs above the source are skipped, the proxy's rung is "
             "the proxy (not encoded twice).",
         )
-        ren.add_argument("--crf", type=int, default=23, help="H.264 constant rate factor (0-51).")
+        ren.add_argument(
+            "--crf",
+            type=int,
+            default=_RUN.render.settings.crf,
+            help="H.264 constant rate factor (0-51).",
+        )
         ren.add_argument(
             "--preset",
-            default="fast",
+            default=_RUN.render.settings.preset,
             choices=X264_PRESETS,
             help="x264 preset (mapped to the nearest NVENC preset for h264_nvenc).",
         )
         ren.add_argument(
             "--encoder",
-            default="libx264",
+            default=_RUN.render.settings.encoder,
             choices=ENCODERS,
             help="Video encoder; h264_nvenc needs an NVIDIA GPU with NVENC (L4, T4).",
         )
         ren.add_argument(
             "--render_chunk_s",
             type=float,
-            default=300.0,
+            default=_RUN.render.render_chunk_s,
             help="Sources longer than this are encoded in parallel chunks and joined.",
         )
         ren.add_argument(
             "--highlight_pre_s",
             type=float,
-            default=2.0,
+            default=_RUN.render.highlight_pre_s,
             help="Seconds of lead-in before each segment in the highlight reel.",
         )
         ren.add_argument(
             "--highlight_post_s",
             type=float,
-            default=3.0,
+            default=_RUN.render.highlight_post_s,
             help="Seconds after each segment in the highlight reel.",
         )
         ren.add_argument(
-            "--thumbnails", type=int, default=6, help="Evenly spaced thumbnails per video."
+            "--thumbnails",
+            type=int,
+            default=_RUN.render.thumbnails,
+            help="Evenly spaced thumbnails per video.",
         )
         ren.add_argument(
             "--decode_timeout_s",
             type=float,
-            default=0.0,
+            default=_RUN.decode_timeout_s,
             help="A file or chunk whose decoding takes longer fails (0: sized to the input, "
             "60 s plus 4x the media duration).",
         )
         out = parser.add_argument_group("output: where results go")
         out.add_argument(
             "--output",
-            default="./out",
+            default=SinkConfig.output,
             help="Folder or gs:// prefix for artifacts and the local catalog.",
         )
         out.add_argument(
@@ -230,15 +255,6 @@ class ReelbeamOptions(PipelineOptions):
             help="BigQuery API endpoint (regional/private, or a local emulator on 127.0.0.1, "
             "which is used without credentials). Default: Google's.",
         )
-
-
-def split_csv(values: list[str] | str | None) -> list[str]:
-    """Repeated and comma-separated flag values, flattened, blanks dropped."""
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def validate(opts: ReelbeamOptions) -> list[str]:
@@ -333,49 +349,13 @@ def validate(opts: ReelbeamOptions) -> list[str]:
     return problems
 
 
-def render_kinds(text: str) -> tuple[str, ...] | None:
-    """``--render`` as a tuple of kinds (empty for ``none``), or None when invalid."""
-    parts = [p.strip().lower() for p in (text or "").split(",") if p.strip()]
-    if parts == ["none"]:
-        return ()
-    if not parts or any(p not in RENDER_KINDS for p in parts):
-        return None
-    return tuple(k for k in RENDER_KINDS if k in parts)
+def options_parser(**kwargs) -> argparse.ArgumentParser:
+    """An ``argparse`` parser holding only reelbeam's options (for ``--help`` and subcommands).
 
-
-def ladder_heights(text: str) -> tuple[int, ...] | None:
-    """``--ladder`` as heights, tallest first, or None when invalid."""
-    try:
-        heights = {int(p) for p in (text or "").split(",") if p.strip()}
-    except ValueError:
-        return None
-    if any(h < 16 or h % 2 for h in heights):
-        return None
-    return tuple(sorted(heights, reverse=True))
-
-
-def segment_params(opts: ReelbeamOptions) -> SegmentParams:
-    """Segment detection settings from the options."""
-    return SegmentParams(
-        threshold=opts.motion_threshold,
-        min_motion_s=opts.min_motion_s,
-        max_still_s=opts.max_still_s,
-        merge_gap_s=opts.merge_gap_s,
-        min_segment_s=opts.min_segment_s,
-    )
-
-
-def output_is_local(output: str) -> bool:
-    """True for a local folder (no ``scheme://``)."""
-    return "://" not in output
-
-
-def absolute_output(output: str) -> str:
-    """The output as an absolute path (local) or unchanged (``gs://``)."""
-    return os.path.abspath(output) if output_is_local(output) else output.rstrip("/")
-
-
-def bigquery_is_local(endpoint: str | None) -> bool:
-    """True for an emulator endpoint on this machine (used without credentials)."""
-    pattern = r"^https?://(127\.0\.0\.1|localhost)(:|/|$)"
-    return bool(endpoint and re.match(pattern, endpoint))
+    Beam offers no public way to get one options class's arguments as a parser, so this
+    small adapter calls the class's ``_add_argparse_args`` hook (the method Beam itself
+    calls on every ``PipelineOptions`` subclass) on a fresh parser.
+    """
+    parser = argparse.ArgumentParser(**kwargs)
+    ReelbeamOptions._add_argparse_args(parser)
+    return parser

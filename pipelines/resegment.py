@@ -8,17 +8,18 @@ reels are not re-rendered: run the pipeline again for that.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.options import ReelbeamOptions, absolute_output, segment_params, validate
+from pipelines.options import options_parser, validate
+from pipelines.run_config import segment_params
 from transforms.artifacts import write_motion
 from transforms.catalog import read_table, upsert_rows, write_table_atomically
 from transforms.io.deadletter import Clock, utc_now
+from transforms.io.uris import absolute
 from transforms.motion import SegmentParams, find_segments
 from transforms.records import VideoMotion
 from transforms.rows import segment_rows
@@ -90,14 +91,13 @@ def resegment(output: str, params: SegmentParams, clock: Clock = utc_now) -> tup
 
 def main(argv: Sequence[str], clock: Clock = utc_now) -> int:
     """``reelbeam resegment --output DIR [--motion_threshold ...]``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="reelbeam resegment", description=__doc__)
-    ReelbeamOptions._add_argparse_args(parser)
+    parser = options_parser(prog="reelbeam resegment", description=__doc__)
     opts = parser.parse_args(list(argv))
     problems = [p for p in validate(opts) if "--input" not in p]
     if problems:
         print(f"reelbeam: error: {'; '.join(problems)}", file=sys.stderr)
         return 2
-    output = absolute_output(opts.output)
+    output = absolute(opts.output)
     if not FileSystems.exists(FileSystems.join(output, "catalog", "videos.jsonl")):
         print(f"reelbeam: error: no catalog under {output}", file=sys.stderr)
         return 2

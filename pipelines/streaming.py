@@ -16,19 +16,13 @@ import threading
 import apache_beam as beam
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
-from pipelines.options import ReelbeamOptions, absolute_output, split_csv
+from pipelines.run_config import RunConfig, StreamConfig
 from transforms.io.deadletter import Clock, utc_now
-from transforms.paths import parse_extensions
 from transforms.streaming import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
 
 
-def is_streaming(opts: ReelbeamOptions) -> bool:
-    """True when the run reads a watched folder or a subscription (not a fixed input)."""
-    return bool(opts.watch or opts.input_subscription)
-
-
 def streaming_sources(
-    p: beam.Pipeline, opts: ReelbeamOptions, clock: Clock = utc_now
+    p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now
 ) -> tuple[beam.PCollection, beam.PCollection]:
     """The streaming source for ``p``: ``(found, failures)``, both in fixed windows.
 
@@ -37,24 +31,25 @@ def streaming_sources(
 
     Args:
         p: the pipeline.
-        opts: validated options with ``--watch`` or ``--input_subscription``.
+        config: the run's settings, with ``--watch`` or ``--input_subscription``.
         clock: stamps failure rows.
     """
+    opts = config.stream
     common = {
-        "extensions": parse_extensions(opts.extensions),
-        "path_pattern": opts.path_pattern,
-        "video_id_template": opts.video_id_template,
-        "exclude_prefix": absolute_output(opts.output),
+        "extensions": config.find.extensions,
+        "path_pattern": config.find.path_pattern,
+        "video_id_template": config.find.video_id_template,
+        "exclude_prefix": config.output,
         "window_s": DEFAULT_WINDOW_S,
         "clock": clock,
     }
     if opts.input_subscription:
         source = p | "ReadGcsUploads" >> ReadGcsUploads(
-            opts.input_subscription, prefixes=split_csv(opts.input_prefixes), **common
+            opts.input_subscription, prefixes=list(opts.input_prefixes), **common
         )
     elif opts.watch:
         source = p | "WatchFolder" >> WatchFolder(
-            _watch_folder(opts.watch),
+            opts.watch,
             poll_s=opts.watch_poll_s,
             stop_after_s=opts.watch_stop_after_s,
             **common,
@@ -64,11 +59,7 @@ def streaming_sources(
     return source["found"], source["failures"]
 
 
-def _watch_folder(folder: str) -> str:
-    return folder if "://" in folder else absolute_output(folder)
-
-
-def wait_streaming(result: PipelineResult, opts: ReelbeamOptions) -> None:
+def wait_streaming(result: PipelineResult, opts: StreamConfig) -> None:
     """Wait for a streaming run; stop a subscription run after ``--watch_stop_after_s``.
 
     A watch with a stop time ends by itself and is waited for. A subscription run

@@ -1,6 +1,6 @@
 """``templates/reelbeam/metadata.json``, generated from ``ReelbeamOptions`` so the two never drift.
 
-Run ``python -m pipelines.template_metadata`` (``make template-metadata``) after changing an
+Run ``reelbeam template-metadata`` (``make template-metadata``) after changing an
 option; a test fails while the checked-in file differs.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import sys
 
 from pipelines.options import ReelbeamOptions
 
@@ -96,7 +95,7 @@ def readme_with_options(readme: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the metadata file and refresh the README's options table."""
-    target = pathlib.Path((argv if argv is not None else sys.argv[1:] or [str(TEMPLATE_PATH)])[0])
+    target = pathlib.Path(argv[0] if argv else TEMPLATE_PATH)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render())
     print(target)
@@ -104,7 +103,3 @@ def main(argv: list[str] | None = None) -> int:
         README_PATH.write_text(readme_with_options(README_PATH.read_text()))
         print(README_PATH)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,6 +15,7 @@ from google.cloud.dataflow_v1beta3 import TemplateMetadata
 from pipelines import template_metadata
 from pipelines.builder import build_pipeline
 from pipelines.options import ReelbeamOptions
+from pipelines.run_config import run_config
 from tests.conftest import REPO
 
 DATAFLOW = [
@@ -49,7 +50,7 @@ def _offline(monkeypatch):
 def _labels(argv: list[str]) -> list[str]:
     options = PipelineOptions(DATAFLOW + argv)
     p = beam.Pipeline(options=options)
-    build_pipeline(p, options.view_as(ReelbeamOptions))
+    build_pipeline(p, run_config(options.view_as(ReelbeamOptions)))
     result = p.run()  # dry run: the job graph is built and validated, nothing is submitted
     assert result is not None
     return sorted(t.unique_name for t in p.to_runner_api().components.transforms.values())

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from pipelines.launcher import run
+from pipelines.cli import dispatch as run
 from tests.conftest import DIRECT, REPO, fixed_clock
 from tests.hostile_corpus import build
 from transforms.encode import probe_output

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipelines.launcher import run
+from pipelines.cli import dispatch as run
 from pipelines.sample_media import write_freeze_motion_clip
 from tests.conftest import DIRECT, fixed_clock
 

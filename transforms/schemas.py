@@ -199,19 +199,3 @@ def render_schema_files() -> dict[str, str]:
         f"{table}.json": json.dumps(bigquery_schema(model), indent=2) + "\n"
         for table, model in TABLES.items()
     }
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Write ``<folder>/<table>.json`` for every table: ``python -m transforms.schemas schemas``."""
-    import pathlib
-    import sys
-
-    folder = pathlib.Path((argv or sys.argv[1:] or ["schemas"])[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in render_schema_files().items():
-        (folder / name).write_text(text)
-        print(folder / name)
-
-
-if __name__ == "__main__":
-    main()
