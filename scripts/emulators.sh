@@ -8,7 +8,8 @@
 # emulator that ships with the Google Cloud CLI. BigQuery: local-bigquery needs Python 3.13,
 # so it gets a venv of its own ($BQ_VENV), with DuckDB's extensions installed from PyPI into
 # $BQ_VENV/duckdb-home (DuckDB would otherwise download them at run time, which fails offline).
-# With no Python 3.13 on the machine, install warns and exits 0: the BigQuery tests then skip.
+# With no Python 3.13 on the machine, install warns and exits 0 locally (the BigQuery tests then
+# skip, named in pytest's summary); with CI=true it fails, and so does any failed install step.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -96,6 +97,7 @@ install_bigquery() {
     fi
     if ! python=$(find_python313); then
         echo "emulators.sh: no Python 3.13 found (set BQ_PYTHON): BigQuery emulator tests will skip" >&2
+        [ "${CI:-}" = "true" ] && return 1
         return 0
     fi
     echo "emulators.sh: installing local-bigquery into $BQ_VENV ($python)"
@@ -153,7 +155,17 @@ check() {
 }
 
 case "${1:-}" in
-install) install_bigquery ;;
+install)
+    install_bigquery
+    if [ "${CI:-}" = "true" ]; then
+        # In CI every emulator the tests use must be here; a missing one fails the build.
+        check
+        check | grep -q missing && {
+            echo "emulators.sh: CI=true and an emulator is missing" >&2
+            exit 1
+        }
+    fi
+    ;;
 check) check ;;
 *)
     echo "usage: $0 install|check" >&2
