@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
+from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import streaming_sources
 from transforms.artifacts import WriteMotion
 from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
-from transforms.catalog import WriteCatalog, read_table
+from transforms.catalog import WriteCatalog
 from transforms.chunks import SplitIntoChunks
 from transforms.detect import DetectMotion
 from transforms.find import FindVideos
@@ -49,7 +50,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     else:
         patterns = list(find.patterns)
         if find.retry_failures:
-            patterns += failed_inputs(output)
+            patterns += failed_inputs(config.sink)
         batch = p | "FindVideos" >> FindVideos(
             patterns=patterns,
             input_list=find.input_list,
@@ -110,8 +111,3 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         written = all_rows | "WriteCatalog" >> WriteCatalog(output)
         written | "WriteReport" >> WriteReport(output)
     return PipelineOutputs(rows=rows, failures=failures, written=written)
-
-
-def failed_inputs(output: str) -> list[str]:
-    """Distinct inputs of the failure rows in ``<output>/catalog/failures.jsonl``, sorted."""
-    return sorted({row["input_uri"] for row in read_table(output, "failures")})

@@ -49,8 +49,17 @@ class SourceVanishedError(MediaError):
     """The file was found but no longer exists when it was read."""
 
 
-class OutsideAllowedRootsError(ReelbeamError):
+class TrustError(ReelbeamError):
+    """An input refused for trust reasons; ``--retry_failures`` never retries these."""
+
+
+class OutsideAllowedRootsError(TrustError):
     """An input list or notification names a file outside the allowed roots."""
+
+
+def trust_error_types() -> frozenset[str]:
+    """``error_type`` values of failure rows refused for trust reasons."""
+    return frozenset(cls.__name__ for cls in (TrustError, *TrustError.__subclasses__()))
 
 
 class TransientIOError(ReelbeamError):

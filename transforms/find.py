@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
 from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
 from transforms.io.retry import call_with_retries
-from transforms.io.uris import is_local
+from transforms.io.uris import is_below, is_local, resolve_local, without_scheme
 from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
 from transforms.progress import report
 from transforms.records import FoundFile
@@ -72,11 +72,21 @@ def default_roots(list_uri: str) -> list[str]:
 
 
 def within_roots(pattern: str, roots: list[str]) -> bool:
-    """True when a normalized pattern lies under one of the roots (no ``..`` escapes)."""
-    path = pattern.split("://", 1)[-1]
-    if ".." in path.split("/"):
+    """True when a normalized pattern lies under one of the roots (no ``..`` escapes).
+
+    Local paths are compared with every symlink resolved, on both sides: a link
+    inside an allowed folder that points outside it is outside. For a glob, the
+    folder it starts from is resolved.
+    """
+    if ".." in without_scheme(pattern).split("/"):
         return False
-    return any(pattern == r or pattern.startswith(r.rstrip("/") + "/") for r in roots)
+    if is_local(pattern):
+        if has_glob(pattern):
+            base = glob_root(pattern)
+            pattern = resolve_local(base) + pattern[len(base) :]
+        else:
+            pattern = resolve_local(pattern)
+    return any(is_below(pattern, resolve_local(r)) for r in roots)
 
 
 class _ReadListFn(beam.DoFn):
@@ -97,7 +107,7 @@ class _ReadListFn(beam.DoFn):
             )
         for pattern in patterns:
             if within_roots(pattern, roots):
-                yield pattern
+                yield pattern, tuple(roots)
             else:
                 exc = OutsideAllowedRootsError(
                     f"{pattern} is outside the allowed roots ({', '.join(roots)})"
@@ -108,14 +118,20 @@ class _ReadListFn(beam.DoFn):
 
 
 class _MatchFn(beam.DoFn):
-    """pattern -> FileMetadata of every match; a missing named file is a failure row."""
+    """(pattern, roots) -> FileMetadata of every match; a missing named file is a failure row.
+
+    ``roots`` is empty for the patterns the user typed; for a list's entries it holds
+    the allowed roots, and every match is checked again with symlinks resolved, so
+    a glob cannot reach a file outside them through a link.
+    """
 
     def __init__(self, clock: Clock):
         self._clock = clock
 
-    def process(self, pattern: str):
+    def process(self, element: tuple[str, tuple[str, ...]]):
+        pattern, roots = element
         try:
-            metadata = call_with_retries(lambda: self._match(pattern))
+            metadata = call_with_retries(lambda: match_files(pattern), what=f"match {pattern}")
         except Exception as exc:
             metadata, error = [], exc
         else:
@@ -132,26 +148,35 @@ class _MatchFn(beam.DoFn):
             logging.warning("no files match %s", pattern)
         root = glob_root(pattern) if has_glob(pattern) else ""
         for meta in metadata:
+            if roots and not within_roots(meta.path, list(roots)):
+                exc = OutsideAllowedRootsError(
+                    f"{meta.path} resolves outside the allowed roots ({', '.join(roots)})"
+                )
+                row = failure_row(exc, input_uri=meta.path, stage="find", clock=self._clock)
+                yield pvalue.TaggedOutput(FAILURES, row)
+                continue
             yield meta, root
 
-    @staticmethod
-    def _match(pattern: str):
-        metadata = FileSystems.match([pattern])[0].metadata_list
-        if not has_glob(pattern) and not is_local(pattern) and not metadata:
-            # gs://bucket/folder without a slash: take it as a folder.
-            metadata = FileSystems.match([pattern.rstrip("/") + "/**"])[0].metadata_list
-        if is_local(pattern):
-            metadata = [m for m in metadata if not os.path.isdir(m.path)]
-        return metadata
+
+def match_files(pattern: str) -> list:
+    """``FileMetadata`` of the files a pattern matches (a bare ``gs://`` folder recurses)."""
+    metadata = FileSystems.match([pattern])[0].metadata_list
+    if not has_glob(pattern) and not is_local(pattern) and not metadata:
+        # gs://bucket/folder without a slash: take it as a folder.
+        metadata = FileSystems.match([pattern.rstrip("/") + "/**"])[0].metadata_list
+    if is_local(pattern):
+        metadata = [m for m in metadata if not os.path.isdir(m.path)]
+    return metadata
 
 
-def _to_found(
+def to_found_files(
     item,
     extensions: tuple[str, ...],
     path_pattern: str | None,
     id_template: str | None,
     exclude: str | None,
 ) -> Iterable[FoundFile]:
+    """``(FileMetadata, root)`` -> the ``FoundFile`` when it is a wanted video, else nothing."""
     meta, root = item
     uri = meta.path
     if not is_wanted(uri, extensions, root) or (exclude and uri.startswith(exclude)):
@@ -208,7 +233,8 @@ class FindVideos(beam.PTransform):
         self._clock = clock
 
     def expand(self, pbegin: pvalue.PBegin):
-        sources = [pbegin | "Patterns" >> beam.Create(self._patterns)]
+        typed = [(pattern, ()) for pattern in self._patterns]  # typed by the user: trusted
+        sources = [pbegin | "Patterns" >> beam.Create(typed)]
         list_failures = []
         if self._input_list:
             listed = (
@@ -229,12 +255,12 @@ class FindVideos(beam.PTransform):
             matched.matches
             | "Filter"
             >> beam.FlatMap(
-                _to_found, self._extensions, self._path_pattern, self._template, self._exclude
+                to_found_files, self._extensions, self._path_pattern, self._template, self._exclude
             )
             | "KeyByUri" >> beam.Map(lambda f: (f.uri, f))
             | "Dedupe" >> beam.CombinePerKey(_first)
             | "Files" >> beam.Values()
-            | "Log" >> beam.ParDo(_LogFoundFn())
+            | "Log" >> beam.ParDo(CountFoundFn())
         )
         failures = [matched[FAILURES], *list_failures] | "FindFailures" >> beam.Flatten()
         return {"found": found, "failures": failures}
@@ -244,7 +270,9 @@ def _first(values: Iterable[FoundFile]) -> FoundFile:
     return min(values, key=lambda f: (f.size_bytes, f.mtime or 0.0))
 
 
-class _LogFoundFn(beam.DoFn):
+class CountFoundFn(beam.DoFn):
+    """Counts and logs each found file (passes it on)."""
+
     def process(self, found: FoundFile):
         report("files_found")
         logging.info("found %s (%d bytes)", found.uri, found.size_bytes)

@@ -7,7 +7,11 @@ import posixpath
 import re
 import string
 
-DEFAULT_EXTENSIONS = ("mp4", "mov", "avi", "mkv", "mxf", "m4v", "webm", "ts")
+# What cameras, broadcast and DVD archives hold (containers FFmpeg reads as video).
+DEFAULT_EXTENSIONS = (
+    "mp4", "m4v", "mov", "avi", "mkv", "webm", "mxf", "ts", "mts", "m2ts", "mpg", "mpeg",
+    "m2v", "vob", "wmv", "asf", "flv", "3gp", "3g2", "dv", "ogv",
+)  # fmt: skip
 _TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
