@@ -6,13 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from transforms.catalog import catalog_path
-from transforms.io.uris import absolute
-from transforms.report import has_catalog, write_report
+from transforms.report import NoCatalogError, build_report
 
 
 def main(argv: Sequence[str]) -> int:
-    """Write ``<output>/report/index.html``; 0 and its URI, or 2 with one line.
+    """Write ``<output>/report/index.html``.
 
     Returns:
         0 and prints the index URI; 2 with one line when there is no catalog under DIR.
@@ -30,18 +28,9 @@ def main(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:  # --help (0) or a bad option (2, argparse printed one line)
         return int(exc.code or 0)
-    output = absolute(args.output)
     try:
-        found = has_catalog(output)
-    except Exception as exc:
-        print(f"reelbeam report: error: cannot read {output}: {exc}", file=sys.stderr)
+        print(build_report(args.output))
+    except NoCatalogError as exc:
+        print(f"reelbeam report: error: {exc}", file=sys.stderr)
         return 2
-    if not found:
-        print(
-            f"reelbeam report: error: no catalog under {output} "
-            f"(expected {catalog_path(output, 'videos')})",
-            file=sys.stderr,
-        )
-        return 2
-    print(write_report(output))
     return 0
