@@ -19,15 +19,17 @@ from pipelines.streaming import is_streaming, streaming_sources
 from transforms.artifacts import WriteMotion
 from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
 from transforms.catalog import WriteCatalog, read_table
+from transforms.chunk_analysis import DetectParams
 from transforms.chunks import SplitIntoChunks
-from transforms.detect import DetectMotion, DetectParams
-from transforms.encode import EncodeSettings
+from transforms.detect_motion import DetectMotion
+from transforms.encoding.settings import EncodeSettings
 from transforms.find import FindVideos, normalize_input
 from transforms.io.deadletter import Clock, utc_now
 from transforms.merge import MergeSegments
 from transforms.paths import parse_extensions
-from transforms.probe import ProbeVideos
-from transforms.render import RenderParams, RenderVideos
+from transforms.probe_videos import ProbeVideos
+from transforms.render.jobs import RenderParams
+from transforms.render_videos import RenderVideos
 from transforms.report import WriteReport
 from transforms.rows import BuildCatalogRows
 

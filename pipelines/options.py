@@ -11,7 +11,7 @@ import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from transforms.encode import ENCODERS, X264_PRESETS
+from transforms.encoding.settings import ENCODERS, X264_PRESETS
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions, template_fields
 from transforms.streaming import normalize_prefixes
