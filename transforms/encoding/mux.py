@@ -84,6 +84,7 @@ class VideoPacketWriter:
         self.count = 0
 
     def write(self, packet: av.Packet, duration: int) -> None:
+        """Mux the packet held back so far and hold ``packet`` (``duration`` in ticks)."""
         packet.duration = duration
         if packet.pts is not None:
             self.end = max(self.end, int(packet.pts) + duration)
@@ -95,6 +96,7 @@ class VideoPacketWriter:
         self.count += 1
 
     def finish(self) -> None:
+        """Mux the last packet with the duration that ends the track at the last frame's end."""
         last, self._held = self._held, None
         if last is None:
             return
@@ -151,9 +153,11 @@ class EncoderOutput:
 
     @property
     def frames(self) -> int:
+        """Video packets written so far."""
         return self._writer.count
 
     def encode_video(self, frame: VideoFrame | None, duration: int = 0) -> None:
+        """Encode one frame shown for ``duration`` ticks; None flushes the encoder."""
         if frame is not None:
             frame.time_base = self.time_base
             self._durations[int(frame.pts)] = duration
@@ -166,17 +170,20 @@ class EncoderOutput:
             self._writer.finish()
 
     def encode_audio(self, frame: AudioFrame | None) -> None:
+        """Encode one audio frame (ignored without an audio stream); None flushes."""
         if self.audio is None:
             return
         for packet in self.audio.encode(frame):
             self.container.mux(packet)
 
     def finish(self) -> None:
+        """Flush both encoders and close the file."""
         self.encode_video(None)
         self.encode_audio(None)
         self.container.close()
 
     def abort(self) -> None:
+        """Close the file after a failure, ignoring further errors."""
         with contextlib.suppress(Exception):
             self.container.close()
 
@@ -184,6 +191,7 @@ class EncoderOutput:
 def rendition_info(
     path: str, size: tuple[int, int], frames: int, duration_s: float
 ) -> RenditionInfo:
+    """What was written at ``path``: size, frames, duration and overall bitrate."""
     size_bytes = os.path.getsize(path)
     bitrate = size_bytes * 8 / duration_s / 1000 if duration_s > 0 else 0.0
     return RenditionInfo(
