@@ -32,15 +32,11 @@ from benchmarks.common import (
     samples,
     timed,
 )
-from transforms.encode import (
-    EncodeSettings,
-    encode_ladder_range,
-    join_chunks,
-    keyframe_times,
-    plan_render_chunks,
-    probe_output,
-    target_size,
-)
+from transforms.encoding.chunked import join_chunks, keyframe_times, plan_render_chunks
+from transforms.encoding.ladder import encode_ladder_range
+from transforms.encoding.readback import probe_output
+from transforms.encoding.settings import EncodeSettings
+from transforms.media.geometry import target_size
 
 NAME = "chunk_encode"
 TARGET = "ratio >= 0.95 (ffmpeg s / ours s) and frame-exact"
@@ -48,7 +44,7 @@ WORKERS = 2
 
 
 def _warm(_: int) -> int:
-    import transforms.encode  # noqa: F401  (the pool's import cost is paid before timing)
+    import transforms.encoding.ladder  # noqa: F401  (the pool's import cost is paid before timing)
 
     return 0
 

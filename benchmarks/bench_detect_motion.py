@@ -29,11 +29,11 @@ from benchmarks.common import (
     samples,
     timed,
 )
+from transforms.chunk_analysis import DetectParams, analyse_chunk
 from transforms.chunks import chunks_of
-from transforms.detect import DetectParams, analyse_chunk
-from transforms.media import open_input
+from transforms.media.open import open_input
+from transforms.media.sampling import analysis_size, iter_samples, to_rgb
 from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
-from transforms.sampling import analysis_size, iter_samples, to_rgb
 
 NAME = "detect_motion"
 TARGET = "ratio <= 1.1 (ours s / max(decode-only s, MediaPipe-only s))"

@@ -335,25 +335,23 @@ def serial_stages(
     from pipelines.options import ReelbeamOptions
     from pipelines.run_config import run_config
     from transforms.artifacts import write_motion
+    from transforms.chunk_analysis import DetectParams, analyse_chunk
     from transforms.chunks import chunks_of
-    from transforms.detect import DetectParams, analyse_chunk
-    from transforms.encode import keyframe_times, plan_render_chunks
-    from transforms.media import open_input
+    from transforms.encoding.chunked import keyframe_times, plan_render_chunks
+    from transforms.media.open import open_input
+    from transforms.media.probe import probe_video
     from transforms.merge import merge_chunks
     from transforms.paths import is_wanted, make_video_id
     from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
-    from transforms.probe import probe_video
     from transforms.records import FoundFile
-    from transforms.render import (
-        RenderChunk,
-        RenderJob,
+    from transforms.render.jobs import RenderChunk, RenderJob, rungs_for
+    from transforms.render.work import (
         encode_chunk_in_child,
         join_in_child,
         render_ladder_whole,
         render_preview,
         render_reel,
         render_thumbnails,
-        rungs_for,
     )
 
     opts = PipelineOptions(["--render_chunk_s", str(render_chunk_s)]).view_as(ReelbeamOptions)

@@ -43,7 +43,8 @@ PART_SEED_S = 4.0
 
 def join_parts() -> Path:
     """A 5-minute 720p proxy part (``encode_video_range`` of 4 s, looped by stream copy)."""
-    from transforms.encode import EncodeSettings, encode_video_range
+    from transforms.encoding.chunked import encode_video_range
+    from transforms.encoding.settings import EncodeSettings
 
     cache = media_cache.cache_dir()
     seed = cache / f"part_720p_{int(PART_SEED_S)}s_r{media_cache.RECIPE}.mp4"
@@ -58,26 +59,17 @@ def join_parts() -> Path:
 
 def _stage(stage: str, src: str, out: str, arg: float) -> dict:
     """Run one stage's unit of work in this process; returns what it did."""
+    from transforms.chunk_analysis import DetectParams, analyse_chunk
     from transforms.chunks import chunks_of
-    from transforms.detect import DetectParams, analyse_chunk
-    from transforms.encode import (
-        EncodeSettings,
-        encode_ladder_range,
-        join_chunks,
-        keyframe_times,
-        plan_render_chunks,
-    )
-    from transforms.media import open_input
+    from transforms.encoding.chunked import join_chunks, keyframe_times, plan_render_chunks
+    from transforms.encoding.ladder import encode_ladder_range
+    from transforms.encoding.settings import EncodeSettings
+    from transforms.media.open import open_input
+    from transforms.media.probe import probe_video
     from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
-    from transforms.probe import probe_video
     from transforms.records import FoundFile
-    from transforms.render import (
-        RenderJob,
-        RenderParams,
-        render_preview,
-        render_thumbnails,
-        rungs_for,
-    )
+    from transforms.render.jobs import RenderJob, RenderParams, rungs_for
+    from transforms.render.work import render_preview, render_thumbnails
 
     path = Path(src)
     stat = path.stat()

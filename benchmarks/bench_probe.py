@@ -22,7 +22,7 @@ from benchmarks.common import (
     run_cmd,
     samples,
 )
-from transforms.probe import probe_video
+from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 
 NAME = "probe"

@@ -25,14 +25,11 @@ from benchmarks.common import (
     run_cmd,
     samples,
 )
-from transforms.encode import (
-    EncodeSettings,
-    probe_output,
-    render_ladder,
-    target_size,
-    video_encoder_options,
-)
-from transforms.probe import probe_video
+from transforms.encoding.ladder import render_ladder
+from transforms.encoding.readback import probe_output
+from transforms.encoding.settings import EncodeSettings, video_encoder_options
+from transforms.media.geometry import target_size
+from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 
 NAME = "proxy_encode"

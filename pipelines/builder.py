@@ -13,12 +13,12 @@ from transforms.artifacts import WriteMotion
 from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
 from transforms.catalog import WriteCatalog
 from transforms.chunks import SplitIntoChunks
-from transforms.detect import DetectMotion
+from transforms.detect_motion import DetectMotion
 from transforms.find import FindVideos
 from transforms.io.deadletter import Clock, utc_now
 from transforms.merge import MergeSegments
-from transforms.probe import ProbeVideos
-from transforms.render import RenderVideos
+from transforms.probe_videos import ProbeVideos
+from transforms.render_videos import RenderVideos
 from transforms.report import WriteReport
 from transforms.rows import BuildCatalogRows
 

@@ -22,7 +22,7 @@ from pipelines.run_config import (
     render_kinds,
     split_csv,
 )
-from transforms.encode import ENCODERS, X264_PRESETS
+from transforms.encoding.settings import ENCODERS, X264_PRESETS
 from transforms.paths import parse_extensions, template_fields
 from transforms.streaming import normalize_prefixes
 

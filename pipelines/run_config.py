@@ -16,13 +16,13 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
-from transforms.detect import DetectParams
-from transforms.encode import EncodeSettings
+from transforms.chunk_analysis import DetectParams
+from transforms.encoding.settings import EncodeSettings
 from transforms.find import normalize_input
 from transforms.io.uris import absolute, is_local
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions
-from transforms.render import RenderParams
+from transforms.render.jobs import RenderParams
 
 if TYPE_CHECKING:
     from pipelines.options import ReelbeamOptions

@@ -15,7 +15,7 @@ from pipelines.launcher import run
 from tests.conftest import DIRECT, fixed_clock
 from transforms.find import FindVideos
 from transforms.paths import parse_extensions
-from transforms.probe import _ProbeFn
+from transforms.probe_videos import ProbeFileFn
 from transforms.records import FoundFile
 
 PATTERN = r"(?P<event>[^/]+)/(?P<day>day\d+)/(?P<camera>[^/.]+)\.\w+$"
@@ -210,7 +210,7 @@ def test_find_videos_composite(archive):
 
 
 def test_probe_fn_turns_a_vanished_file_into_a_failure_row(tmp_path):
-    fn = _ProbeFn(fixed_clock)
+    fn = ProbeFileFn(fixed_clock)
     fn.setup()
     found = FoundFile(uri=str(tmp_path / "gone.mp4"), size_bytes=10, mtime=None, video_id="gone")
     (out,) = list(fn.process(found))

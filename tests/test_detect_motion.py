@@ -18,13 +18,14 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines.sample_media import write_freeze_motion_clip, write_synthetic_clip
 from tests.conftest import fixed_clock
+from transforms.chunk_analysis import DetectParams, analyse_chunk
 from transforms.chunks import SplitIntoChunks, chunks_of
-from transforms.detect import DetectMotion, DetectParams, _DetectChunkFn, analyse_chunk
-from transforms.media import open_input
+from transforms.detect_motion import DetectChunkFn, DetectMotion
+from transforms.media.open import open_input
+from transforms.media.probe import probe_video
 from transforms.merge import MergeSegments, merge_chunks
 from transforms.motion import SegmentParams
 from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
-from transforms.probe import probe_video
 from transforms.records import Chunk, FoundFile, VideoMotion
 
 pytestmark = pytest.mark.integration
@@ -172,7 +173,7 @@ def test_a_chunk_that_cannot_decode_is_a_failure_row_and_the_rest_stands(
     cut.write_bytes(fast.read_bytes()[: int(fast.stat().st_size * 0.55)])
     probe = probe_video(FoundFile(str(cut), cut.stat().st_size, None, "cut"))
     assert probe.duration_s == pytest.approx(16.0, abs=0.1)
-    fn = _DetectChunkFn(model_path, "mediapipe-cpu", DetectParams(), fixed_clock)
+    fn = DetectChunkFn(model_path, "mediapipe-cpu", DetectParams(), fixed_clock)
     fn.setup()
     outputs = []
     for chunk in chunks_of(probe, 5.0, 1.0):

@@ -1,4 +1,4 @@
-"""Tests for transforms.encode: every output is read back with real PyAV.
+"""Tests for transforms.encoding: every output is read back with real PyAV.
 
 Sources are synthesized with ``pipelines.sample_media`` into ``tmp_path`` (small sizes, so
 the whole file runs in well under a minute on two cores).
@@ -17,22 +17,22 @@ import pytest
 
 from pipelines import sample_media as sm
 from tests.test_stills_highlights import assert_in_sync, write_flash_beep
-from transforms import encode
-from transforms.encode import (
-    EncodeSettings,
-    RenditionInfo,
+from transforms.encoding import chunked as chunked_encoding
+from transforms.encoding import transcode
+from transforms.encoding.chunked import (
     encode_audio,
     encode_video_range,
     join_chunks,
-    mp4_top_level_atoms,
-    nvenc_available,
     plan_render_chunks,
-    probe_output,
-    render_ladder,
-    target_size,
-    video_encoder_options,
 )
-from transforms.highlights import render_highlights
+from transforms.encoding.filters import FramePipe
+from transforms.encoding.highlights import render_highlights
+from transforms.encoding.ladder import render_ladder
+from transforms.encoding.mux import RenditionInfo, mp4_top_level_atoms
+from transforms.encoding.readback import probe_output
+from transforms.encoding.settings import EncodeSettings, nvenc_available, video_encoder_options
+from transforms.media.geometry import target_size
+from transforms.media.reader import VideoReader
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,16 +281,16 @@ def test_ladder_edge_cases(tmp_path, kind):
     assert not list(tmp_path.glob("*.part"))
 
 
-def counting_readers(monkeypatch) -> list[encode.VideoReader]:
+def counting_readers(monkeypatch) -> list[VideoReader]:
     """Every VideoReader that encode creates from now on, to count decoded frames and seeks."""
-    readers: list[encode.VideoReader] = []
+    readers: list[VideoReader] = []
 
-    class CountingReader(encode.VideoReader):
+    class CountingReader(VideoReader):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             readers.append(self)
 
-    monkeypatch.setattr(encode, "VideoReader", CountingReader)
+    monkeypatch.setattr(transcode, "VideoReader", CountingReader)
     return readers
 
 
@@ -299,13 +299,13 @@ def test_ladder_decodes_the_source_once(tmp_path, monkeypatch):
     src, truth = make_source(tmp_path, "rotated_90", duration_s=2.0)
     readers = counting_readers(monkeypatch)
     opened: list[str] = []
-    real_open = encode.open_input
+    real_open = transcode.open_input
 
     def counting_open(uri, **kw):
         opened.append(uri)
         return real_open(uri, **kw)
 
-    monkeypatch.setattr(encode, "open_input", counting_open)
+    monkeypatch.setattr(transcode, "open_input", counting_open)
     outputs = {h: str(tmp_path / f"r{h}.mp4") for h in (720, 480, 240)}
     infos = render_ladder(src, outputs, EncodeSettings(preset="ultrafast"))
     assert len(opened) == 1 and len(readers) == 1
@@ -339,7 +339,7 @@ def test_failed_encode_leaves_no_file(tmp_path, monkeypatch):
     assert not out.exists() and not list(tmp_path.glob("*.part"))
 
     calls = {"n": 0}
-    real = encode.FramePipe.process
+    real = FramePipe.process
 
     def failing(self, frame):
         calls["n"] += 1
@@ -347,7 +347,7 @@ def test_failed_encode_leaves_no_file(tmp_path, monkeypatch):
             raise RuntimeError("boom")
         return real(self, frame)
 
-    monkeypatch.setattr(encode.FramePipe, "process", failing)
+    monkeypatch.setattr(FramePipe, "process", failing)
     with pytest.raises(RuntimeError, match="boom"):
         render_ladder(src, {240: str(out), 120: str(tmp_path / "small.mp4")})
     assert not out.exists() and not (tmp_path / "small.mp4").exists()
@@ -405,7 +405,7 @@ def test_chunked_encode_joins_to_the_single_pass(tmp_path, monkeypatch):
     single = str(tmp_path / "single.mp4")
     render_ladder(src, {180: single}, settings)
     keys = keyframe_times(src)
-    assert encode.keyframe_times(src) == keys == [5.0 * i for i in range(24)]
+    assert chunked_encoding.keyframe_times(src) == keys == [5.0 * i for i in range(24)]
     readers = counting_readers(monkeypatch)
     plan, parts, joined, info = chunked(src, tmp_path, 180, 45.0, settings, keys)
     assert plan == [(0.0, 40.0), (40.0, 80.0), (80.0, 120.0)]  # snapped to keyframes

@@ -21,7 +21,7 @@ from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest
 from transforms.artifacts import write_atomically
 from transforms.catalog import WriteCatalog, read_table, write_table_atomically
 from transforms.find import FindVideos
-from transforms.probe import probe_video
+from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 from transforms.schemas import SegmentRow
 

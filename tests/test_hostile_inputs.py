@@ -17,7 +17,7 @@ import pytest
 from pipelines.cli import dispatch as run
 from tests.conftest import DIRECT, REPO, fixed_clock
 from tests.hostile_corpus import build
-from transforms.encode import probe_output
+from transforms.encoding.readback import probe_output
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.chunks import SplitIntoChunks, chunks_of, plan_chunks
+from transforms.media.sampling import grid_range
 from transforms.merge import MergeSegments, MotionCombineFn, merge_chunks
 from transforms.motion import SegmentParams
 from transforms.records import ChunkMotion, VideoProbe
-from transforms.sampling import grid_range
 
 PARAMS = SegmentParams(threshold=1.0, min_motion_s=0.6, max_still_s=1.0, merge_gap_s=1.0)
 

@@ -8,7 +8,7 @@ import av
 import pytest
 
 from pipelines.sample_media import write_synthetic_clip
-from transforms.probe import probe_video
+from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 
 

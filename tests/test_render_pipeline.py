@@ -10,7 +10,8 @@ import pytest
 from pipelines.launcher import run
 from pipelines.sample_media import write_freeze_motion_clip, write_synthetic_clip
 from tests.conftest import DIRECT, fixed_clock
-from transforms.encode import nvenc_available, probe_output
+from transforms.encoding.readback import probe_output
+from transforms.encoding.settings import nvenc_available
 
 pytestmark = pytest.mark.integration
 

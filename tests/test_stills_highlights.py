@@ -1,4 +1,4 @@
-"""Tests for transforms.stills and transforms.highlights, read back with PyAV, Pillow and OTIO."""
+"""Tests for transforms.encoding.stills and .highlights, read back with PyAV, Pillow and OTIO."""
 
 from __future__ import annotations
 
@@ -12,16 +12,22 @@ import pytest
 from PIL import Image
 
 from pipelines import sample_media as sm
-from transforms import encode
-from transforms.encode import EncodeSettings, probe_output
-from transforms.highlights import (
+from transforms.encoding.highlights import (
     highlight_windows,
     otio_document,
     render_highlights,
     write_otio,
 )
+from transforms.encoding.readback import probe_output
+from transforms.encoding.settings import EncodeSettings
+from transforms.encoding.stills import (
+    preview_times,
+    thumbnail_times,
+    write_preview,
+    write_thumbnails,
+)
+from transforms.media.reader import VideoReader
 from transforms.records import Segment
-from transforms.stills import preview_times, thumbnail_times, write_preview, write_thumbnails
 
 
 def seg(start: float, end: float, peak: float = 1.0, mean: float = 0.5) -> Segment:
@@ -225,14 +231,14 @@ def test_thumbnails_upright_square_and_seeking(tmp_path, monkeypatch):
     truth = sm.write_synthetic_clip(
         src, duration_s=60.0, fps=10, width=192, height=108, rotation_deg=90, gop_size=20
     )
-    readers: list[encode.VideoReader] = []
+    readers: list[VideoReader] = []
 
-    class CountingReader(encode.VideoReader):
+    class CountingReader(VideoReader):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             readers.append(self)
 
-    monkeypatch.setattr("transforms.stills.VideoReader", CountingReader)
+    monkeypatch.setattr("transforms.encoding.stills.VideoReader", CountingReader)
     times = thumbnail_times(truth.duration_s, 6, [seg(20, 30, peak=0.9), seg(40, 41, peak=0.2)])
     assert len(times) == 7 and times[0] == 25.0
     paths = [str(tmp_path / "thumbs" / f"{i:03d}.jpg") for i in range(len(times))]

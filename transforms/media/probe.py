@@ -1,29 +1,24 @@
 """Probing: what a video file is, read from its header and index (PyAV), never decoded whole.
 
-``probe_video`` is the pure function; ``ProbeVideos`` is its Beam composite with a
-dead-letter output.
+``probe_container``/``probe_video`` are the functions; ``transforms.probe_videos``
+runs them in an isolated process behind a Beam composite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import posixpath
+from collections.abc import Callable
 from fractions import Fraction
 
-import apache_beam as beam
 import av
-from apache_beam import pvalue
 
 from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
-from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
-from transforms.io.isolation import IsolatedWorker
-from transforms.io.retry import call_with_retries
-from transforms.media import open_input
-from transforms.progress import report
+from transforms.media.geometry import display_size, frame_rotation_deg, stream_sar
+from transforms.media.open import open_input
+from transforms.media.streams import pick_audio_stream, pick_video_stream
 from transforms.records import FoundFile, VideoProbe
 
-PROBE_TIMEOUT_S = 60.0  # reading a header and one frame; a 10-hour MP4's index parses in < 1 s
 # Sanity limits on header values: beyond them a header is lying (or the file is hostile),
 # and believing it would plan millions of chunks or allocate absurd frames.
 MIN_FPS, MAX_FPS = 0.1, 1000.0
@@ -80,8 +75,7 @@ def _rotation_of(container, stream) -> int:
         raise CorruptMediaError("the video stream has no decodable frame") from exc
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
-    # PyAV reports the display matrix angle counter-clockwise; players rotate clockwise.
-    return int(round(-frame.rotation / 90.0)) % 4 * 90
+    return frame_rotation_deg(frame)
 
 
 def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
@@ -92,11 +86,7 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         UnsupportedMediaError: no decoder for the video codec in this build.
         CorruptMediaError: no size, no duration, or the first frame does not decode.
     """
-    videos = [s for s in container.streams.video if not s.disposition & 0x400]  # attached_pic
-    if not videos:
-        kinds = sorted({s.type for s in container.streams}) or ["none"]
-        raise NoVideoStreamError(f"no video stream (streams: {', '.join(kinds)})")
-    stream = videos[0]
+    stream = pick_video_stream(container)
     if container.format.name.endswith("_pipe") or container.format.name == "image2":
         raise NoVideoStreamError(f"a still image ({container.format.name}), not a video")
     ctx = stream.codec_context
@@ -140,13 +130,12 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
     is_vfr = _intervals_vary(timestamps) or (rate_mismatch and frame_count > 1)
     rotation_deg = _rotation_of(container, stream)
 
-    sar = _fraction(stream.sample_aspect_ratio) or _fraction(ctx.sample_aspect_ratio) or Fraction(1)
-    shown_w, shown_h = int(round(width * sar)), height
-    if rotation_deg in (90, 270):
-        shown_w, shown_h = shown_h, shown_w
+    sar = stream_sar(stream)
+    exact_w, exact_h = display_size(width, height, sar, rotation_deg)
+    shown_w, shown_h = int(round(exact_w)), int(round(exact_h))
 
     bit_rate = stream.bit_rate or container.bit_rate
-    audio = next(iter(container.streams.audio), None)
+    audio = pick_audio_stream(container)
     actx = audio.codec_context if audio is not None else None
     return VideoProbe(
         uri=found.uri,
@@ -179,7 +168,7 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
     )
 
 
-def probe_video(found: FoundFile, clock: Clock = utc_now) -> VideoProbe:
+def probe_video(found: FoundFile, clock: Callable[[], dt.datetime] | None = None) -> VideoProbe:
     """Probe one file (local or ``gs://``) into a ``VideoProbe``.
 
     Reads the container header and index and decodes one frame: well under a
@@ -188,70 +177,23 @@ def probe_video(found: FoundFile, clock: Clock = utc_now) -> VideoProbe:
     Raises:
         MediaError subclasses for permanent problems, OSError for IO.
     """
-    with open_input(found.uri) as container:
-        return probe_container(container, found, clock())
-
-
-def _probe_in_child(state: dict, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
+    scanned_at = clock() if clock is not None else dt.datetime.now(dt.UTC)
     with open_input(found.uri) as container:
         return probe_container(container, found, scanned_at)
 
 
-class _ProbeFn(beam.DoFn):
-    """FoundFile -> VideoProbe; failures to the ``failures`` output.
+PROBE_BASE_TIMEOUT_S = 60.0
+"""Time for a header, an index and one frame; a 10-hour MP4's index parses in < 1 s."""
+_PROBE_S_PER_GIB = 10.0  # a bigger file has a bigger index to fetch (over gs://, in ranges)
 
-    Probing runs in an isolated child process (``IsolatedWorker``): a file that
-    crashes or hangs the demuxer becomes a failure row, not a dead worker.
+
+def probe_timeout_s(found: FoundFile, configured_s: float) -> float:
+    """How long probing ``found`` may take: ``--decode_timeout_s`` when set (> 0).
+
+    Otherwise sized to the input, as every decoding stage is: the probe's media time is
+    not known before it runs, so its default grows with the file instead, 60 s plus
+    10 s per GiB (the index to read grows with the file).
     """
-
-    def __init__(self, clock: Clock = utc_now, timeout_s: float = 0.0):
-        self._clock = clock
-        self._timeout_s = timeout_s or PROBE_TIMEOUT_S
-        self._worker: IsolatedWorker | None = None
-
-    def setup(self) -> None:
-        self._worker = IsolatedWorker("reelbeam-probe")
-
-    def _probe(self, found: FoundFile) -> VideoProbe:
-        assert self._worker is not None, "setup() was not called"
-        return self._worker.call(_probe_in_child, (found, self._clock()), self._timeout_s)
-
-    def process(self, found: FoundFile):
-        try:
-            probe = call_with_retries(lambda: self._probe(found))
-        except Exception as exc:
-            report("probe_failures")
-            row = failure_row(
-                exc, input_uri=found.uri, stage="probe", video_id=found.video_id, clock=self._clock
-            )
-            logging.warning("probe failed: %s: %s: %s", found.uri, row.error_type, row.message)
-            yield pvalue.TaggedOutput(FAILURES, row)
-        else:
-            report("files_probed")
-            yield probe
-
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-
-
-class ProbeVideos(beam.PTransform):
-    """Probe every found file, each in an isolated process with a timeout.
-
-    Args:
-        clock: stamps ``scanned_at`` and failures.
-        timeout_s: longest a probe may take (0: ``PROBE_TIMEOUT_S``).
-
-    Returns:
-        A ``DoOutputsTuple`` with the main output of ``VideoProbe`` and
-        ``failures`` of ``FailureRow`` (stage ``probe``).
-    """
-
-    def __init__(self, clock: Clock = utc_now, timeout_s: float = 0.0):
-        super().__init__()
-        self._clock = clock
-        self._timeout_s = timeout_s
-
-    def expand(self, found: beam.PCollection[FoundFile]):
-        fn = _ProbeFn(self._clock, self._timeout_s)
-        return found | "Probe" >> beam.ParDo(fn).with_outputs(FAILURES, main="probes")
+    if configured_s > 0:
+        return configured_s
+    return PROBE_BASE_TIMEOUT_S + _PROBE_S_PER_GIB * max(0, found.size_bytes or 0) / 2**30

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 
 import av
 import numpy as np
 
+from transforms.media.geometry import display_size
+from transforms.media.streams import pick_video_stream
 from transforms.records import Chunk
 
 GATE_SIZE = (64, 36)  # (w, h) of the grey thumbnail the still-frame gate compares
@@ -35,13 +36,13 @@ class Sample:
 def analysis_size(width: int, height: int, sar: str, rotation_deg: int, max_side: int):
     """(w, h) to scale coded frames to before rotation: square pixels, longest side <= max_side.
 
-    Returns even sizes; the rotation is applied afterwards on the array.
+    Returns even sizes; the rotation is applied afterwards on the array, so the size is
+    the display size before rotation (``display_size`` with no rotation).
     """
-    num, den = (int(x) for x in sar.split(":"))
-    shown_w = width * Fraction(num, den) if num > 0 and den > 0 else Fraction(width)
-    scale = min(1.0, max_side / float(max(shown_w, height)))
+    shown_w, shown_h = display_size(width, height, sar, 0)
+    scale = min(1.0, max_side / float(max(shown_w, shown_h)))
     w = max(2, int(round(float(shown_w) * scale / 2)) * 2)
-    h = max(2, int(round(height * scale / 2)) * 2)
+    h = max(2, int(round(float(shown_h) * scale / 2)) * 2)
     return w, h
 
 
@@ -72,7 +73,7 @@ def iter_samples(
     frame early counts); a frame that would serve two grid times serves the first
     only, so no sample repeats a frame.
     """
-    stream = container.streams.video[0]
+    stream = pick_video_stream(container)
     stream.thread_type = "AUTO"
     time_base = stream.time_base
     first_ctx, first_owned, end = grid_range(chunk, pose_fps)

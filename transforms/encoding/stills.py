@@ -4,8 +4,8 @@ Pictures are upright (the display rotation is applied), have square pixels (the 
 ratio is applied), are deinterlaced when the source is interlaced, and are ``width`` pixels
 wide. The frame shown at each wanted time is found by seeking to the keyframe before it and
 decoding forward, or by decoding on when the current position is already past that keyframe;
-never by decoding from the start for each picture. Each file is written to
-``dst + ".part"`` and renamed into place.
+never by decoding from the start for each picture. Each file appears complete or not at
+all (``transforms.io.atomic``).
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ import dataclasses
 import io
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 
 from PIL import Image
 
-from transforms.encode import (
-    FramePipe,
-    VideoReader,
-    _partial_file,
-    _rotation_deg,
-    _sar,
-    _tick_floor,
-    _video_stream,
-    even_round,
-)
-from transforms.media import open_input
+from transforms.encoding.filters import FramePipe
+from transforms.io.atomic import write_bytes
+from transforms.media.geometry import frame_rotation_deg, size_for_width, stream_sar
+from transforms.media.open import open_input
+from transforms.media.reader import VideoReader
+from transforms.media.streams import pick_video_stream
+from transforms.media.timebase import tick_floor
 from transforms.records import Segment
 
 __all__ = [
@@ -149,15 +144,6 @@ def preview_times(
     return sorted(times)[:limit]
 
 
-def _size_for_width(
-    width: int, height: int, sar: Fraction, rotation: int, out_w: int
-) -> tuple[int, int]:
-    shown_w, shown_h = Fraction(width) * sar, Fraction(height)
-    if rotation % 180 == 90:
-        shown_w, shown_h = shown_h, shown_w
-    return out_w, even_round(out_w * shown_h / shown_w)
-
-
 def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]:
     """Upright, square-pixel RGB pictures ``width`` wide of the frames shown at ``times``."""
     if width < 2:
@@ -165,15 +151,15 @@ def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]
     order = sorted(range(len(times)), key=lambda i: times[i])
     pictures: list[Image.Image | None] = [None] * len(times)
     with open_input(src) as container:
-        stream = _video_stream(container)
+        stream = pick_video_stream(container)
         stream.thread_type = "AUTO"
-        sar = _sar(stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio)
+        sar = stream_sar(stream)
         reader = VideoReader(container, stream)
         pipe: FramePipe | None = None
         interlaced = False
         cache: tuple[int, Image.Image] | None = None
         for index in order:
-            found = reader.frame_at(_tick_floor(max(0.0, float(times[index])), reader.time_base))
+            found = reader.frame_at(tick_floor(max(0.0, float(times[index])), reader.time_base))
             if found is None:
                 raise ValueError(f"{src} has no video frames")
             rel, frame = found
@@ -181,8 +167,8 @@ def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]
                 pictures[index] = cache[1].copy()
                 continue
             if pipe is None:
-                rotation = _rotation_deg(frame)
-                size = _size_for_width(frame.width, frame.height, sar, rotation, width)
+                rotation = frame_rotation_deg(frame)
+                size = size_for_width(frame.width, frame.height, sar, rotation, width)
                 interlaced = bool(frame.interlaced_frame)
                 pipe = FramePipe(rotation, [size], "rgb24", reader.time_base, interlaced)
             (ready,) = pipe.process(frame)
@@ -192,12 +178,6 @@ def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]
             cache = (rel, picture)
             pictures[index] = picture
     return [p for p in pictures if p is not None]
-
-
-def _save_atomically(dst: str, data: bytes) -> int:
-    with _partial_file(dst) as part, open(part, "wb") as handle:
-        handle.write(data)
-    return len(data)
 
 
 def write_thumbnails(
@@ -229,7 +209,9 @@ def write_thumbnails(
     for time_s, path, picture in zip(times, out_paths, _pictures(src, times, width), strict=True):
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
-        size = _save_atomically(path, buffer.getvalue())
+        data = buffer.getvalue()
+        write_bytes(path, data, "image/jpeg")
+        size = len(data)
         infos.append(
             ImageInfo(
                 width=picture.width,
@@ -280,7 +262,9 @@ def write_preview(
         method=4,
         minimize_size=False,
     )
-    size = _save_atomically(dst, buffer.getvalue())
+    data = buffer.getvalue()
+    write_bytes(dst, data, "image/webp")
+    size = len(data)
     with contextlib.suppress(Exception):
         for picture in pictures:
             picture.close()

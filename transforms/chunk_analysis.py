@@ -1,27 +1,24 @@
-"""``DetectMotion``: pose on sampled, downscaled frames of each chunk; a motion score per sample."""
+"""Analysing one chunk: pose on sampled, downscaled frames; a motion score per sample.
+
+The functions ``transforms.detect_motion`` runs in its isolated child process.
+"""
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import apache_beam as beam
 import numpy as np
-from apache_beam import pvalue
 
 from transforms.errors import CorruptMediaError
-from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
-from transforms.io.isolation import IsolatedWorker
-from transforms.io.retry import call_with_retries
-from transforms.media import open_input
+from transforms.media.open import open_input
+from transforms.media.sampling import Sample, analysis_size, iter_samples, to_rgb
+from transforms.media.streams import pick_video_stream
 from transforms.motion import motion_score
 from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model
-from transforms.progress import report
 from transforms.records import Chunk, ChunkMotion
-from transforms.sampling import Sample, analysis_size, iter_samples, to_rgb
 
 _END = object()
 
@@ -94,7 +91,7 @@ def analyse_chunk(
     Raises:
         CorruptMediaError: the chunk's range holds no decodable frame.
     """
-    stream = container.streams.video[0]
+    stream = pick_video_stream(container)
     size = analysis_size(
         stream.codec_context.width,
         stream.codec_context.height,
@@ -169,102 +166,19 @@ def chunk_timeout_s(chunk: Chunk, configured_s: float) -> float:
     return 60.0 + 4.0 * (chunk.end_s - chunk.start_s + chunk.overlap_s)
 
 
-def _analyse_in_child(
-    state: dict, chunk: Chunk, model_uri: str | None, backend: str, params: DetectParams
-) -> ChunkMotion:
-    """Runs in the isolated decoder process; the pose model loads once per process."""
+def load_backend_in_child(state: dict, model_uri: str | None, backend: str) -> None:
+    """Load the pose model into the isolated child's ``state`` once (kept across chunks)."""
     key = (model_uri, backend)
     if state.get("backend_key") != key:
         # Resolved here, on the worker: a launcher's local default means nothing to Dataflow.
         state["backend"] = make_backend(backend, read_model(model_uri or default_model_path()))
         state["backend_key"] = key
+
+
+def analyse_in_child(
+    state: dict, chunk: Chunk, model_uri: str | None, backend: str, params: DetectParams
+) -> ChunkMotion:
+    """Analyse one chunk in the isolated decoder process; the model loads once per process."""
+    load_backend_in_child(state, model_uri, backend)
     with open_input(chunk.uri) as container:
         return analyse_chunk(container, chunk, state["backend"], params)
-
-
-class _DetectChunkFn(beam.DoFn):
-    """Chunk -> ChunkMotion; a chunk that fails is a failure row and a failed ChunkMotion.
-
-    Decoding and pose run in an isolated child process that holds the model: a
-    decoder crash or hang becomes this chunk's failure row.
-    """
-
-    def __init__(
-        self,
-        model_uri: str | None,
-        backend: str,
-        params: DetectParams,
-        clock: Clock,
-        timeout_s: float = 0.0,
-    ):
-        self._model_uri = model_uri
-        self._backend_name = backend
-        self._params = params
-        self._clock = clock
-        self._timeout_s = timeout_s
-        self._worker: IsolatedWorker | None = None
-
-    def setup(self) -> None:
-        # The child starts, and loads the model, on the first chunk: an idle stage costs nothing.
-        self._worker = IsolatedWorker("reelbeam-detect")
-
-    def _analyse(self, chunk: Chunk) -> ChunkMotion:
-        assert self._worker is not None, "setup() was not called"
-        args = (chunk, self._model_uri, self._backend_name, self._params)
-        return self._worker.call(_analyse_in_child, args, chunk_timeout_s(chunk, self._timeout_s))
-
-    def process(self, chunk: Chunk):
-        try:
-            result = call_with_retries(lambda: self._analyse(chunk))
-        except Exception as exc:
-            report("chunks_failed")
-            row = failure_row(
-                exc,
-                input_uri=chunk.uri,
-                stage="detect",
-                video_id=chunk.video_id,
-                chunk_index=chunk.index,
-                clock=self._clock,
-            )
-            logging.warning(
-                "chunk %d of %s failed: %s: %s", chunk.index, chunk.uri, row.error_type, row.message
-            )
-            yield pvalue.TaggedOutput(FAILURES, row)
-            result = ChunkMotion(
-                chunk.video_id, chunk.uri, chunk.index, chunk.chunk_count, failed=True
-            )
-        else:
-            report("chunks_analysed")
-            report("frames_analysed", len(result.times_s) - result.frames_gated)
-            report("frames_gated", result.frames_gated)
-        yield result
-
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-
-
-class DetectMotion(beam.PTransform):
-    """Chunks -> ChunkMotion per chunk (main) and ``failures`` (stage ``detect``).
-
-    Args:
-        model_uri: PoseLandmarker ``.task`` bundle, local or ``gs://``; read once per
-            DoFn instance in ``setup()``. None: the worker's default (``default_model_path``).
-        backend: ``mediapipe-cpu`` or ``mediapipe-gpu``.
-        params: sampling rate, analysis size and the still-frame gate.
-        timeout_s: longest one chunk may take (0: sized to the chunk).
-    """
-
-    def __init__(
-        self,
-        model_uri: str | None,
-        backend: str = "mediapipe-cpu",
-        params: DetectParams = DetectParams(),
-        clock: Clock = utc_now,
-        timeout_s: float = 0.0,
-    ):
-        super().__init__()
-        self._fn = _DetectChunkFn(model_uri, backend, params, clock, timeout_s)
-
-    def expand(self, chunks: beam.PCollection[Chunk]):
-        return chunks | "Analyse" >> beam.ParDo(self._fn).with_outputs(FAILURES, main="motion")

@@ -13,7 +13,10 @@ import math
 import os
 from collections.abc import Sequence
 
-from transforms.encode import EncodeSettings, RenditionInfo, _partial_file, _render
+from transforms.encoding.mux import RenditionInfo
+from transforms.encoding.settings import EncodeSettings
+from transforms.encoding.transcode import transcode
+from transforms.io.atomic import write_bytes
 from transforms.records import Segment
 
 __all__ = ["highlight_windows", "otio_document", "render_highlights", "write_otio"]
@@ -74,7 +77,7 @@ def render_highlights(
         dst: Local output path.
         windows: ``[(start_s, end_s), ...]`` from :func:`highlight_windows`.
         settings: Encoding settings.
-        height: Output height in pixels, never upscaled (see ``encode.target_size``).
+        height: Output height in pixels, never upscaled (see ``media.geometry.target_size``).
 
     Returns:
         What was written.
@@ -90,7 +93,7 @@ def render_highlights(
         if not 0 <= start < end:
             raise ValueError(f"bad highlight window ({start}, {end})")
     settings = settings or EncodeSettings()
-    return _render(src, {height: dst}, settings, spans, with_audio=True, faststart=True)[height]
+    return transcode(src, {height: dst}, settings, spans, with_audio=True, faststart=True)[height]
 
 
 def _rational_time(value: float, rate: float) -> dict:
@@ -255,6 +258,5 @@ def write_otio(
     if text is None:
         text = json.dumps(doc, indent=4)
     data = (text.rstrip("\n") + "\n").encode("utf-8")
-    with _partial_file(dst) as part, open(part, "wb") as handle:
-        handle.write(data)
+    write_bytes(dst, data, "application/json")
     return len(data)

@@ -1,0 +1,1 @@
+"""Encoding with PyAV: proxies, ladder renditions, chunk-parallel encodes, stills, highlight reels."""

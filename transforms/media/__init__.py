@@ -1,0 +1,1 @@
+"""Reading source media: opening, stream choice, display geometry, time bases, decoding, probing."""

@@ -1,0 +1,1 @@
+"""The render stage underneath ``transforms.render_videos``: jobs, manifests, child work, DoFns."""

@@ -1,0 +1,194 @@
+"""The render DoFns: each a fail-safe ``IsolatedFn``; render failures are keyed by artifact.
+
+``RenderVideoFn`` renders the whole-video artifact kinds; a long source's proxy
+and ladder go ``PlanChunksFn`` -> ``EncodeChunkFn`` (one frame range per element,
+fanned out) -> ``JoinFn``. Everything that opens the source runs in the isolated
+child; the manifests are read and written here, in the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from apache_beam import pvalue
+
+from transforms.artifacts import artifact_uri
+from transforms.encoding.chunked import plan_render_chunks
+from transforms.io.atomic import remove
+from transforms.io.deadletter import Clock
+from transforms.io.failsafe import IsolatedFn
+from transforms.progress import report
+from transforms.render.jobs import (
+    RenderChunk,
+    RenderJob,
+    RenderParams,
+    is_long,
+    kind_key,
+    render_timeout_s,
+    rungs_for,
+    wanted_kinds,
+)
+from transforms.render.manifest import Manifest
+from transforms.render.work import (
+    encode_chunk_in_child,
+    join_in_child,
+    keyframe_times_in_child,
+    render_kind_in_child,
+)
+from transforms.schemas import AssetRow
+
+ASSETS = "assets"
+"""Tag of the render DoFns' ``AssetRow`` output."""
+
+LADDER = "ladder"
+"""The artifact kind of the proxy and its renditions (failure rows' ``artifact``)."""
+
+
+class RenderFn(IsolatedFn):
+    """Base of the render DoFns: output, params, clock, and an isolated child per instance.
+
+    Args:
+        output: ``--output`` folder or ``gs://`` prefix.
+        params: what to render and how.
+        clock: stamps failures.
+    """
+
+    STAGE = "render"
+    WORKER_NAME = "reelbeam-render"
+
+    def __init__(self, output: str, params: RenderParams, clock: Clock):
+        super().__init__(clock)
+        self._output = output
+        self._params = params
+
+    def render_failure(
+        self, exc: Exception, job: RenderJob, artifact: str, chunk_index: int | None = None
+    ) -> pvalue.TaggedOutput:
+        """The failure row of one artifact kind (or render chunk) of ``job``."""
+        return self.failure(
+            exc,
+            input_uri=job.probe.uri,
+            video_id=job.video_id,
+            chunk_index=chunk_index,
+            artifact=artifact,
+        )
+
+
+class RenderVideoFn(RenderFn):
+    """RenderJob -> asset rows of every whole-video artifact kind; each kind fails on its own."""
+
+    def process(self, job: RenderJob) -> Iterator[AssetRow | pvalue.TaggedOutput]:
+        manifest = Manifest(self._output, job.video_id)
+        for kind in wanted_kinds(job, self._params):
+            key = kind_key(kind, job, self._params)
+            try:
+                rows = manifest.cached(kind, key)
+                if rows is not None:
+                    report("artifacts_reused", len(rows))
+                else:
+                    rows = self.call_isolated(
+                        render_kind_in_child,
+                        (kind, job, self._output, self._params),
+                        render_timeout_s(job, self._params),
+                    )
+                    manifest.record(kind, key, rows)
+                    report("artifacts_rendered", len(rows))
+                    if kind == LADDER:
+                        report("seconds_encoded", int(job.probe.duration_s))
+            except Exception as exc:
+                yield self.render_failure(exc, job, kind)
+                continue
+            yield from rows
+
+
+class PlanChunksFn(RenderFn):
+    """Long sources -> RenderChunk elements (or their cached asset rows on ``assets``).
+
+    The keyframe times the chunk bounds snap to are read in the isolated child: the
+    index belongs to an untrusted file.
+    """
+
+    WORKER_NAME = "reelbeam-plan"
+
+    def process(self, job: RenderJob) -> Iterator[RenderChunk | pvalue.TaggedOutput]:
+        rungs = tuple(rungs_for(job.probe, self._params))
+        if is_long(job, self._params) and rungs:
+            yield from self._plan(job, rungs)
+
+    def _plan(self, job: RenderJob, rungs: tuple) -> Iterator[RenderChunk | pvalue.TaggedOutput]:
+        key = kind_key(LADDER, job, self._params)
+        try:
+            cached = Manifest(self._output, job.video_id).cached(LADDER, key)
+            ranges = []
+            if cached is None:
+                keys = self.call_isolated(
+                    keyframe_times_in_child,
+                    (job.probe.uri,),
+                    render_timeout_s(job, self._params, share=0.0),
+                )
+                ranges = plan_render_chunks(job.probe.duration_s, self._params.render_chunk_s, keys)
+        except Exception as exc:
+            yield self.render_failure(exc, job, LADDER)
+            return
+        for row in cached or ():
+            yield pvalue.TaggedOutput(ASSETS, row)
+        for i, (start, end) in enumerate(ranges):
+            last = i == len(ranges) - 1
+            yield RenderChunk(job, i, len(ranges), start, None if last else end, rungs, key)
+
+
+class EncodeChunkFn(RenderFn):
+    """RenderChunk -> (video_id, (chunk, part uris)); a failed range is a failure row."""
+
+    WORKER_NAME = "reelbeam-encode"
+
+    def process(self, chunk: RenderChunk) -> Iterator[Any]:
+        end = chunk.end_s if chunk.end_s is not None else chunk.job.probe.duration_s
+        share = (end - chunk.start_s) / max(chunk.job.probe.duration_s, 1e-6)
+        try:
+            parts = self.call_isolated(
+                encode_chunk_in_child,
+                (chunk, self._output, self._params),
+                render_timeout_s(chunk.job, self._params, share),
+            )
+        except Exception as exc:
+            yield self.render_failure(exc, chunk.job, LADDER, chunk_index=chunk.index)
+            parts = None
+        else:
+            report("seconds_encoded", int(end - chunk.start_s))
+        yield chunk.job.video_id, (chunk, parts)
+
+
+class JoinFn(RenderFn):
+    """All parts of one video -> the joined proxy and renditions (or one failure row)."""
+
+    WORKER_NAME = "reelbeam-join"
+
+    def process(
+        self, element: tuple[str, Iterable[tuple[RenderChunk, dict[int, str] | None]]]
+    ) -> Iterator[AssetRow | pvalue.TaggedOutput]:
+        _, results = element
+        results = sorted(results, key=lambda r: r[0].index)
+        first = results[0][0]
+        job, rungs = first.job, first.rungs
+        part_uris = [uri for _, parts in results if parts for uri in parts.values()]
+        try:
+            missing = first.count - sum(1 for _, p in results if p)
+            if missing:
+                raise RuntimeError(f"{missing} of {first.count} render chunks failed; not joined")
+            parts = {h: [p[h] for _, p in results] for h, _, _ in rungs}
+            rows = self.call_isolated(
+                join_in_child,
+                (job, parts, rungs, self._output, self._params),
+                render_timeout_s(job, self._params, 0.5),
+            )
+            Manifest(self._output, job.video_id).record(LADDER, first.key, rows)
+        except Exception as exc:
+            yield self.render_failure(exc, job, LADDER)
+        else:
+            yield from rows
+        finally:
+            remove(part_uris)
+            # Local file systems keep the emptied folder; object stores have none.
+            remove([artifact_uri(self._output, job.video_id, ".render/parts")])

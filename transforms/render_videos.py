@@ -1,0 +1,93 @@
+"""``RenderVideos``: proxy and ladder, thumbnails, preview, highlight reel and its timeline.
+
+Sources up to ``--render_chunk_s`` are rendered by one DoFn per video (one decode
+feeds every rung). Longer sources have their proxy and ladder encoded as exact frame
+ranges on different workers and joined by stream copy, with the audio encoded once
+per file at the join. Every artifact appears at the contract's path complete or not
+at all; a rerun skips artifacts already complete for the same source and parameters
+(a small manifest per artifact kind under ``videos/<id>/.render/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import apache_beam as beam
+
+from transforms.io.deadletter import FAILURES, Clock, utc_now
+from transforms.progress import report
+from transforms.records import VideoMotion
+from transforms.render.fns import ASSETS, EncodeChunkFn, JoinFn, PlanChunksFn, RenderVideoFn
+from transforms.render.jobs import RenderJob, RenderParams, rungs_for
+
+
+def _job(element, params: RenderParams) -> Iterator[RenderJob]:
+    _, grouped = element
+    probes = list(grouped["probe"])
+    if not probes:
+        return
+    motions: list[VideoMotion] = list(grouped["motion"])
+    segments = motions[0].segments if motions else ()
+    job = RenderJob(probes[0], tuple(segments))
+    if rungs_for(job.probe, params):
+        report("seconds_to_encode", int(job.probe.duration_s))
+    yield job
+
+
+class RenderVideos(beam.PTransform):
+    """Probes (+ motion) -> every artifact, as ``assets`` rows; ``failures`` at stage render.
+
+    Input: ``{"probe": PCollection[VideoProbe], "motion": PCollection[VideoMotion]}``.
+
+    Args:
+        output: ``--output`` folder or ``gs://`` prefix.
+        params: what to render and how.
+        clock: stamps failures.
+    """
+
+    def __init__(self, output: str, params: RenderParams, clock: Clock = utc_now):
+        super().__init__()
+        self._output = output
+        self._params = params
+        self._clock = clock
+
+    def expand(self, inputs: dict[str, beam.PCollection]):
+        keyed = {
+            "probe": inputs["probe"] | "KeyProbe" >> beam.Map(lambda p: (p.video_id, p)),
+            "motion": inputs["motion"] | "KeyMotion" >> beam.Map(lambda m: (m.video_id, m)),
+        }
+        jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
+        whole = jobs | "Render" >> beam.ParDo(
+            RenderVideoFn(self._output, self._params, self._clock)
+        ).with_outputs(FAILURES, main=ASSETS)
+        planned = jobs | "PlanChunks" >> beam.ParDo(
+            PlanChunksFn(self._output, self._params, self._clock)
+        ).with_outputs(FAILURES, ASSETS, main="chunks")
+        encoded = (
+            planned.chunks
+            | "FanOut" >> beam.Reshuffle()
+            | "EncodeChunks"
+            >> beam.ParDo(EncodeChunkFn(self._output, self._params, self._clock)).with_outputs(
+                FAILURES, main="parts"
+            )
+        )
+        joined = (
+            encoded.parts
+            | "GroupParts" >> beam.GroupByKey()
+            | "JoinParts"
+            >> beam.ParDo(JoinFn(self._output, self._params, self._clock)).with_outputs(
+                FAILURES, main=ASSETS
+            )
+        )
+        assets = (
+            whole[ASSETS],
+            planned[ASSETS],
+            joined[ASSETS],
+        ) | "AllAssets" >> beam.Flatten()
+        failures = (
+            whole[FAILURES],
+            planned[FAILURES],
+            encoded[FAILURES],
+            joined[FAILURES],
+        ) | "AllRenderFailures" >> beam.Flatten()
+        return {"assets": assets, "failures": failures}
