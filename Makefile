@@ -9,6 +9,7 @@ LOCK ?= containers/requirements.txt
 MODEL_LOCK ?= containers/model-requirements.txt
 MODEL_VENV ?= .venv-model
 MODEL ?= models/pose_landmarker_full.task
+DETECTOR ?= models/person_detector_ssd_oidv4.tflite
 SHARED ?= ../shared
 SAMPLE ?= sample
 OUT ?= out
@@ -43,12 +44,18 @@ $(MODEL): scripts/build_pose_model.py $(MODEL_LOCK) | $(VENV)/.installed
 	$(MODEL_VENV)/bin/python scripts/build_pose_model.py --out $(MODEL)
 	$(PY) scripts/build_pose_model.py --verify $(MODEL)
 
-model: $(MODEL)
+# The person detector: cut from the npm package @mediapipe/objectron (npm pack), checked
+# against its pinned sha256, given TFLite metadata in the model venv, then checked here.
+$(DETECTOR): scripts/build_person_detector.py transforms/people/ssd_anchors.py | $(MODEL)
+	$(MODEL_VENV)/bin/python scripts/build_person_detector.py --out $(DETECTOR)
+	$(PY) scripts/build_person_detector.py --verify $(DETECTOR)
+
+model: $(MODEL) $(DETECTOR)
 
 sample: $(VENV)/.installed
 	$(PY) -m pipelines.sample_media $(SAMPLE)
 
-run: $(VENV)/.installed $(MODEL) sample
+run: $(VENV)/.installed $(MODEL) $(DETECTOR) sample
 	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) \
 		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
 		$(RUNNER_ARGS) $(ARGS)
@@ -59,7 +66,7 @@ BQ_VENV ?= .venv-bq
 emulators: $(VENV)/.installed
 	BQ_VENV=$(BQ_VENV) VENV=$(VENV) bash scripts/emulators.sh install
 
-test: $(VENV)/.installed $(MODEL) emulators
+test: $(VENV)/.installed $(MODEL) $(DETECTOR) emulators
 	bash scripts/apt_install.sh chromium chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -81,7 +88,7 @@ lock: $(VENV)/.installed
 schemas: $(VENV)/.installed
 	$(PY) -m pipelines.main schemas schemas
 
-bench: $(VENV)/.installed $(MODEL)
+bench: $(VENV)/.installed $(MODEL) $(DETECTOR)
 	bash scripts/apt_install.sh ffmpeg ffmpeg ffprobe
 	$(PY) -m benchmarks.run --suite $(BENCH) --out $(OUT)/bench
 

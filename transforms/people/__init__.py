@@ -1,0 +1,1 @@
+"""Finding people far from the camera: an SSD person detector, tiles, crops and tracks."""
