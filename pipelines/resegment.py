@@ -39,6 +39,10 @@ def motion_from_document(doc: dict, params: SegmentParams) -> VideoMotion:
         chunk_count=doc["chunk_count"],
         failed_chunks=tuple(doc["failed_chunks"]),
         frames_gated=doc.get("frames_gated", 0),
+        tracks=tuple(
+            tuple((int(i), float(m)) for i, m in sample) for sample in doc.get("tracks", [])
+        ),
+        people_dropped=doc.get("people_dropped", 0),
     )
 
 

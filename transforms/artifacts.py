@@ -46,6 +46,9 @@ def motion_document(motion: VideoMotion, params: SegmentParams, pose_fps: float)
         "times_s": list(motion.times_s),
         "scores": list(motion.scores),
         "people": list(motion.people),
+        # Per sample, [person id, score] of each person matched to their last pose.
+        "tracks": [[list(pair) for pair in sample] for sample in motion.tracks],
+        "people_dropped": motion.people_dropped,
         "segments": [
             [s.start_s, s.end_s, round(s.peak_score, 4), round(s.mean_score, 4), s.max_people]
             for s in motion.segments

@@ -1,5 +1,9 @@
 """Analysing one chunk: pose on sampled, downscaled frames; a motion score per sample.
 
+With ``--people_detector ssd`` a person detector also runs on each analysed frame and
+its tiles, pose runs on crops of the people the whole-frame pose missed, and people
+are tracked through the chunk so that each one's motion is against their own last pose.
+
 The functions ``transforms.detect_motion`` runs in its isolated child process.
 """
 
@@ -16,11 +20,15 @@ from transforms.errors import CorruptMediaError
 from transforms.media.open import open_input
 from transforms.media.sampling import Sample, analysis_size, iter_samples, to_rgb
 from transforms.media.streams import pick_video_stream
-from transforms.motion import motion_score
+from transforms.people.detector import PersonDetector, default_detector_path
+from transforms.people.finder import PeopleFinder, PeopleParams
+from transforms.people.tracking import PersonTracker
 from transforms.pose_backends import PoseBackend, default_model_path, make_backend, read_model
 from transforms.records import Chunk, ChunkMotion
 
 _END = object()
+# Track ids are unique in a video: chunk index * this + the id within the chunk.
+TRACK_IDS_PER_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -37,11 +45,14 @@ class DetectParams:
             pixels a lot and the mean hardly at all. A frozen frame decodes identically
             (difference 0); live camera noise alone usually exceeds it, so the gate only
             fires on really still stretches.
+        people: the person detector before pose (``PeopleParams``); it runs only where
+            ``analyse_chunk`` is given a ``PeopleFinder``.
     """
 
     pose_fps: float = 5.0
     max_side: int = 640
     gate_threshold: float = 4.0
+    people: PeopleParams = PeopleParams()
 
 
 def _prefetch(samples: Iterator[Sample], prepare, depth: int = 6) -> Iterator[Sample]:
@@ -84,9 +95,20 @@ def _prefetch(samples: Iterator[Sample], prepare, depth: int = 6) -> Iterator[Sa
 
 
 def analyse_chunk(
-    container, chunk: Chunk, backend: PoseBackend, params: DetectParams
+    container,
+    chunk: Chunk,
+    backend: PoseBackend,
+    params: DetectParams,
+    finder: PeopleFinder | None = None,
 ) -> ChunkMotion:
     """Scores of a chunk's owned samples (lead-in samples are context only).
+
+    Args:
+        container: the open input.
+        chunk: the range to analyse.
+        backend: the pose model.
+        params: sampling, analysis size, the gate, the people settings.
+        finder: the person detector and pose on crops (None: whole-frame pose only).
 
     Raises:
         CorruptMediaError: the chunk's range holds no decodable frame.
@@ -121,9 +143,12 @@ def analyse_chunk(
     times: list[float] = []
     scores: list[float] = []
     people: list[int] = []
-    saved = 0
+    tracks: list[tuple[tuple[int, float], ...]] = []
+    saved = dropped = 0
     prev_people: list[np.ndarray] | None = None
-    prev_t: float | None = None
+    # Memory only with the detector: pose-only scores stay exactly what they were.
+    tracker = PersonTracker(memory_s=params.people.memory_s if finder is not None else 0.0)
+    id_base = chunk.index * TRACK_IDS_PER_CHUNK
     timeline = backend.timeline()
     try:
         for sample in _prefetch(iter_samples(container, chunk, params.pose_fps), prepare):
@@ -132,14 +157,17 @@ def analyse_chunk(
                 saved += sample.owned
             else:
                 current = timeline.detect(sample.rgb, int(round(sample.time_s * 1000)))
-            score = 0.0
-            if prev_people is not None and prev_t is not None:
-                score = motion_score(prev_people, current, sample.time_s - prev_t)
+                if finder is not None:
+                    found = finder.find(sample.rgb, current)
+                    current = current + found.poses
+                    dropped += found.dropped * sample.owned
+            moved = tracker.update(current, sample.time_s)
             if sample.owned:
                 times.append(sample.time_s)
-                scores.append(round(score, 5))
+                scores.append(round(max((m for _, m in moved), default=0.0), 5))
                 people.append(len(current))
-            prev_people, prev_t = current, sample.time_s
+                tracks.append(tuple((id_base + i, round(m, 5)) for i, m in moved))
+            prev_people = current
     finally:
         timeline.close()
     expected = chunk.end_s - chunk.start_s >= 1.0 / params.pose_fps
@@ -156,6 +184,8 @@ def analyse_chunk(
         scores=tuple(scores),
         people=tuple(people),
         frames_gated=saved,
+        tracks=tuple(tracks),
+        people_dropped=dropped,
     )
 
 
@@ -166,12 +196,27 @@ def chunk_timeout_s(chunk: Chunk, configured_s: float) -> float:
     return 60.0 + 4.0 * (chunk.end_s - chunk.start_s + chunk.overlap_s)
 
 
-def load_backend_in_child(state: dict, model_uri: str | None, backend: str) -> None:
-    """Load the pose model into the isolated child's ``state`` once (kept across chunks)."""
-    key = (model_uri, backend)
+def load_backend_in_child(
+    state: dict, model_uri: str | None, backend: str, params: DetectParams | None = None
+) -> None:
+    """Load the pose model (and the person detector) into the child's ``state`` once.
+
+    Both are kept across chunks; ``state["finder"]`` is None with ``--people_detector none``.
+    """
+    people = (params or DetectParams()).people
+    key = (model_uri, backend, people)
     if state.get("backend_key") != key:
+        for held in ("finder", "backend"):
+            if state.get(held) is not None:
+                state[held].close()
         # Resolved here, on the worker: a launcher's local default means nothing to Dataflow.
-        state["backend"] = make_backend(backend, read_model(model_uri or default_model_path()))
+        pose = make_backend(backend, read_model(model_uri or default_model_path()))
+        state["backend"] = pose
+        state["finder"] = None
+        if people.enabled:
+            delegate = "gpu" if backend.endswith("gpu") else "cpu"
+            detector = PersonDetector(read_model(default_detector_path()), delegate)
+            state["finder"] = PeopleFinder(detector, pose.images(), people)
         state["backend_key"] = key
 
 
@@ -179,6 +224,6 @@ def analyse_in_child(
     state: dict, chunk: Chunk, model_uri: str | None, backend: str, params: DetectParams
 ) -> ChunkMotion:
     """Analyse one chunk in the isolated decoder process; the model loads once per process."""
-    load_backend_in_child(state, model_uri, backend)
+    load_backend_in_child(state, model_uri, backend, params)
     with open_input(chunk.uri) as container:
-        return analyse_chunk(container, chunk, state["backend"], params)
+        return analyse_chunk(container, chunk, state["backend"], params, state["finder"])

@@ -52,7 +52,7 @@ class DetectChunkFn(IsolatedFn):
         self._timeout_s = timeout_s
 
     def warm_call(self) -> tuple[Callable[..., Any], tuple]:
-        return load_backend_in_child, (self._model_uri, self._backend_name)
+        return load_backend_in_child, (self._model_uri, self._backend_name, self._params)
 
     def process(self, chunk: Chunk) -> Iterator[ChunkMotion | pvalue.TaggedOutput]:
         try:
@@ -76,6 +76,7 @@ class DetectChunkFn(IsolatedFn):
             report("chunks_analysed")
             report("frames_analysed", len(result.times_s) - result.frames_gated)
             report("frames_gated", result.frames_gated)
+            report("people_dropped", result.people_dropped)
         yield result
 
 

@@ -62,13 +62,16 @@ def merge_chunks(chunks: list[ChunkMotion], params: SegmentParams, period_s: flo
     times: list[float] = []
     scores: list[float] = []
     people: list[int] = []
+    tracks: list[tuple[tuple[int, float], ...]] = []
     for chunk in ordered:
-        for t, s, n in zip(chunk.times_s, chunk.scores, chunk.people, strict=True):
+        chunk_tracks = chunk.tracks or ((),) * len(chunk.times_s)
+        for t, s, n, m in zip(chunk.times_s, chunk.scores, chunk.people, chunk_tracks, strict=True):
             if times and t <= times[-1]:
                 continue  # defensive: never count a sample twice
             times.append(t)
             scores.append(s)
             people.append(n)
+            tracks.append(m)
     count = max((c.chunk_count for c in ordered), default=0)
     failed = sorted(
         {c.index for c in ordered if c.failed} | (set(range(count)) - {c.index for c in ordered})
@@ -83,6 +86,8 @@ def merge_chunks(chunks: list[ChunkMotion], params: SegmentParams, period_s: flo
         chunk_count=count,
         failed_chunks=tuple(failed),
         frames_gated=sum(c.frames_gated for c in ordered),
+        tracks=tuple(tracks),
+        people_dropped=sum(c.people_dropped for c in ordered),
     )
 
 

@@ -7,6 +7,7 @@ its tracker must not carry state from another chunk into this one).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Protocol
@@ -27,12 +28,23 @@ class PoseTimeline(Protocol):
     def close(self) -> None: ...
 
 
+class PoseImages(Protocol):
+    """Pose detection on unrelated images (crops of people): no tracking between calls."""
+
+    def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """People in an RGB uint8 image: arrays (33, 3) of x px, y px, visibility."""
+
+    def close(self) -> None: ...
+
+
 class PoseBackend(Protocol):
-    """Makes timelines; holds the model for the DoFn's lifetime."""
+    """Makes timelines and image detectors; holds the model for the DoFn's lifetime."""
 
     name: str
 
     def timeline(self) -> PoseTimeline: ...
+
+    def images(self) -> PoseImages: ...
 
     def close(self) -> None: ...
 
@@ -68,25 +80,40 @@ def read_model(uri: str) -> bytes:
         ) from exc
 
 
+def _people(result, rgb: np.ndarray) -> list[np.ndarray]:
+    height, width = rgb.shape[:2]
+    return [
+        np.array(
+            [(lm.x * width, lm.y * height, lm.visibility or 0.0) for lm in landmarks],
+            dtype=np.float32,
+        )
+        for landmarks in result.pose_landmarks
+    ]
+
+
+def _image(rgb: np.ndarray):
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+
 class _MediaPipeTimeline:
     def __init__(self, landmarker):
         self._landmarker = landmarker
 
     def detect(self, rgb: np.ndarray, timestamp_ms: int) -> list[np.ndarray]:
-        import mediapipe as mp
+        return _people(self._landmarker.detect_for_video(_image(rgb), int(timestamp_ms)), rgb)
 
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect_for_video(image, int(timestamp_ms))
-        height, width = rgb.shape[:2]
-        people = []
-        for landmarks in result.pose_landmarks:
-            people.append(
-                np.array(
-                    [(lm.x * width, lm.y * height, lm.visibility or 0.0) for lm in landmarks],
-                    dtype=np.float32,
-                )
-            )
-        return people
+    def close(self) -> None:
+        self._landmarker.close()
+
+
+class _MediaPipeImages:
+    def __init__(self, landmarker):
+        self._landmarker = landmarker
+
+    def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+        return _people(self._landmarker.detect(_image(rgb)), rgb)
 
     def close(self) -> None:
         self._landmarker.close()
@@ -121,12 +148,19 @@ class MediaPipeBackend:
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
+        # Crops of people are unrelated images: IMAGE mode, no tracker carried between them.
+        self._image_options = dataclasses.replace(
+            self._options, running_mode=vision.RunningMode.IMAGE, num_poses=2
+        )
         self._create: Callable = vision.PoseLandmarker.create_from_options
         # Fail here, in setup(), if the model or delegate cannot load: not on the first chunk.
         self._create(self._options).close()
 
     def timeline(self) -> PoseTimeline:
         return _MediaPipeTimeline(self._create(self._options))
+
+    def images(self) -> PoseImages:
+        return _MediaPipeImages(self._create(self._image_options))
 
     def close(self) -> None:
         self._model = b""

@@ -89,6 +89,9 @@ class VideoMotion:
         chunk_count: chunks the video was split into.
         failed_chunks: indexes of chunks whose decoding or analysis failed.
         frames_gated: samples the still-frame gate answered without running pose.
+        tracks: per sample, ``(person id, motion score)`` of each person matched to
+            their previous pose (empty when not recorded); ``scores`` is their maximum.
+        people_dropped: detected people left without a pose by ``--max_people``.
     """
 
     video_id: str
@@ -100,6 +103,8 @@ class VideoMotion:
     chunk_count: int
     failed_chunks: tuple[int, ...]
     frames_gated: int = 0
+    tracks: tuple[tuple[tuple[int, float], ...], ...] = ()
+    people_dropped: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,3 +142,5 @@ class ChunkMotion:
     people: tuple[int, ...] = ()
     frames_gated: int = 0
     failed: bool = False
+    tracks: tuple[tuple[tuple[int, float], ...], ...] = ()
+    people_dropped: int = 0
