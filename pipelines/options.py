@@ -24,6 +24,8 @@ from pipelines.run_config import (
 )
 from transforms.encoding.settings import ENCODERS, X264_PRESETS
 from transforms.paths import parse_extensions, template_fields
+from transforms.people.boxes import TileGrid
+from transforms.people.finder import DETECTORS
 from transforms.streaming import normalize_prefixes
 
 # Every default below is read from the settings classes (see pipelines.run_config).
@@ -139,6 +141,27 @@ class ReelbeamOptions(PipelineOptions):
             choices=("cpu", "gpu"),
             default=ModelConfig.pose_delegate,
             help="Run MediaPipe on the CPU or its GPU delegate (needs a GPU and EGL).",
+        )
+        det.add_argument(
+            "--people_detector",
+            choices=DETECTORS,
+            default=_RUN.detect.people.detector,
+            help="Person detector run before pose so that people far from the camera are "
+            "found: ssd (MediaPipe's SSD Open Images model, built by `make model`) or none "
+            "(whole-frame pose only).",
+        )
+        det.add_argument(
+            "--detector_tiles",
+            default=_RUN.detect.people.tiles,
+            help="Overlapping COLSxROWS tiles the person detector also runs on, besides the "
+            "whole frame, to find small people (1x1: whole frame only).",
+        )
+        det.add_argument(
+            "--max_people",
+            type=int,
+            default=_RUN.detect.people.max_people,
+            help="Most detected people per frame that get a pose of their own (a crop); "
+            "more are counted as people_dropped.",
         )
         det.add_argument(
             "--motion_threshold",
@@ -344,6 +367,12 @@ def validate(opts: ReelbeamOptions) -> list[str]:
     for name in ("highlight_pre_s", "highlight_post_s", "decode_timeout_s"):
         if getattr(opts, name) < 0:
             problems.append(f"--{name} must be >= 0")
+    try:
+        TileGrid.parse(opts.detector_tiles)
+    except ValueError as exc:
+        problems.append(f"--detector_tiles: {exc}")
+    if opts.max_people < 0:
+        problems.append("--max_people must be >= 0")
     if opts.chunk_overlap_s >= opts.chunk_s > 0:
         problems.append("--chunk_overlap_s must be shorter than --chunk_s")
     return problems

@@ -22,6 +22,7 @@ from transforms.find import normalize_input
 from transforms.io.uris import absolute, is_local
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions
+from transforms.people.finder import PeopleParams
 from transforms.render.jobs import RenderParams
 
 if TYPE_CHECKING:
@@ -171,7 +172,14 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
         ),
         chunks=ChunkConfig(chunk_s=opts.chunk_s, chunk_overlap_s=opts.chunk_overlap_s),
         model=ModelConfig(pose_model=opts.pose_model, pose_delegate=opts.pose_delegate),
-        detect=DetectParams(pose_fps=opts.pose_fps),
+        detect=DetectParams(
+            pose_fps=opts.pose_fps,
+            people=PeopleParams(
+                detector=opts.people_detector,
+                tiles=opts.detector_tiles,
+                max_people=opts.max_people,
+            ),
+        ),
         segment=segment_params(opts),
         render=RenderParams(
             kinds=render_kinds(opts.render) or (),
