@@ -46,7 +46,7 @@ $(MODEL): scripts/build_pose_model.py $(MODEL_LOCK) | $(VENV)/.installed
 model: $(MODEL)
 
 sample: $(VENV)/.installed
-	$(PY) -m pipelines.sample_media $(SAMPLE)
+	$(PY) -m tests.helpers.media $(SAMPLE)
 
 run: $(VENV)/.installed $(MODEL) sample
 	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) \

@@ -8,8 +8,8 @@ import pathlib
 import pytest
 
 from pipelines.launcher import run
-from pipelines.sample_media import write_freeze_motion_clip, write_synthetic_clip
 from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.media import write_freeze_motion_clip, write_synthetic_clip
 from transforms.encode import nvenc_available, probe_output
 
 pytestmark = pytest.mark.integration

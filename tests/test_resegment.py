@@ -5,8 +5,8 @@ import json
 import pytest
 
 from pipelines.launcher import run
-from pipelines.sample_media import write_freeze_motion_clip
 from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.media import write_freeze_motion_clip
 
 pytestmark = pytest.mark.integration
 
