@@ -167,10 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tests.helpers.media",
         description="Build the small sample video archive that `make run` processes.",
     )
-    parser.add_argument("dest", type=Path, help="folder to build the sample in")
+    parser.add_argument("dest", type=Path, nargs="?", help="folder to build the sample in")
+    parser.add_argument(
+        "--clip",
+        choices=[POSE_DANCE, POSE_DANCE_SMALL],
+        help="instead, print the path of this real clip (made on first use)",
+    )
     args = parser.parse_args(argv)
+    if (args.dest is None) == (args.clip is None):
+        parser.error("give either DEST or --clip NAME")
     try:
-        paths = build_sample(args.dest)
+        paths = [shared_media(args.clip)] if args.clip else build_sample(args.dest)
     except FootageError as error:
         # One line a person can act on: the package that failed and the offline alternative.
         print(f"error: {error}", file=sys.stderr)
