@@ -53,7 +53,7 @@ sample: $(VENV)/.installed
 	$(PY) -m tests.helpers.media $(SAMPLE)
 
 run: $(VENV)/.installed $(MODEL) sample
-	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) \
+	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) --pose_model $(MODEL) \
 		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
 		$(RUNNER_ARGS) $(ARGS)
 
