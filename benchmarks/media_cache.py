@@ -6,9 +6,8 @@ frame shown three times at 30 fps), then looped by stream copy with shifted time
 any length (a 1-hour 1080p file takes seconds and no encoding). The real clips are read in
 place from their cache outside the repository.
 
-A base unit is ``dance.mp4`` played forward then backward (no jump at the loop point), the
-dancer at full height in the middle of a 16:9 frame over the same frames stretched and
-darkened to the full width, so every pixel carries texture and motion as real footage
+A base unit is ``dance.mp4`` played forward then backward (no jump at the loop point),
+scaled to the full 16:9 frame, so every pixel carries texture and motion as real footage
 does (black bars would make encoding and decoding unrealistically cheap). It is H.264
 High, CRF 20, one keyframe every 2 s (closed GOPs), like a camera file; no audio.
 
@@ -75,14 +74,9 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 
 def _compose(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """One ``pose_1`` frame at ``width`` x ``height`` (RGB): the dancer at full height in the
-    middle, over the same frame stretched to the full width and darkened."""
-    picture = frame.reformat(width=width, height=height, format="rgb24").to_ndarray() // 2
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    front = frame.reformat(width=side, height=side, format="rgb24").to_ndarray()
-    picture[top : top + side, left : left + side] = front
-    return picture
+    """One ``dance.mp4`` frame at ``width`` x ``height`` (RGB). The footage is close to 16:9
+    (600x338), so scaling it fills the frame with real texture and motion, as camera files do."""
+    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
 
 
 def base_unit(height: int) -> Path:

@@ -177,8 +177,8 @@ def write_freeze_motion_clip(
         moves), adjacent play steps merged. Pixels change only between frames whose
         timestamps lie in ``[start_s, end_s)``; freeze and black steps are still, and noise
         steps move but show no person, so neither counts as motion here. E.g. a plan
-        ``[("freeze", 3), ("play", None), ("freeze", 3)]`` on ``pose_1.mp4`` gives
-        ``[(3.0, 7.0)]``.
+        ``[("freeze", 3), ("play", None), ("freeze", 3)]`` on ``dance.mp4`` gives
+        ``[(3.0, 7.2)]``.
 
     Raises:
         ValueError: A malformed step or a play range outside the source.
