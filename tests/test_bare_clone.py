@@ -27,7 +27,7 @@ SAMPLE_IDS = [
     "dance-day1-cam1",
     "dance-day1-cam2",
     "dance-day2-cam1",
-    "synthetic-day1-rotated_phone",
+    "synthetic-day1-rotated-phone",
 ]
 
 
@@ -69,4 +69,5 @@ def test_make_run_in_a_bare_clone(tmp_path: pathlib.Path) -> None:
     ]
     assert sorted(r["video_id"] for r in rows) == SAMPLE_IDS
     assert (tmp_path / "cache" / "footage" / "dance_input.gif").is_file()
+    print(done.stdout.strip().splitlines()[-1])
     assert "reelbeam: 4 videos catalogued, 0 failed" in done.stdout
