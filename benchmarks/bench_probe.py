@@ -72,7 +72,7 @@ def run(ctx: Context) -> Result:
     ours_s, base_s = med_wall(mine), med_wall(theirs)
     notes = [
         f"{count} files ({'quick: 30 of the 200' if ctx.quick else 'the issue size'}): "
-        "pose_1/pose_squats looped 1-3x by stream copy as MP4, MOV and MKV; "
+        "dance/dance_small looped 1-3x by stream copy as MP4, MOV and MKV; "
         f"{video_s:.0f} s of video; ours in one process, ffprobe once per file.",
     ]
     details = {

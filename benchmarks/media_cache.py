@@ -1,13 +1,13 @@
 """Benchmark inputs, generated once and cached under ``<repo>/.bench/media`` (git-ignored).
 
-Long inputs are made cheaply: an 8-second *base unit* is encoded once per size from the
-shared footage (``../shared/media/pose_1.mp4``: a person dancing, 30 fps), then looped by
-stream copy with shifted timestamps to any length (a 1-hour 1080p file takes seconds and
-no encoding). The shared clips are read in place and never copied into the repository.
+Long inputs are made cheaply: an 8.4-second *base unit* is encoded once per size from the
+real footage (``dance.mp4`` from ``tests.helpers.media``: a person dancing, 10 fps, each
+frame shown three times at 30 fps), then looped by stream copy with shifted timestamps to
+any length (a 1-hour 1080p file takes seconds and no encoding). The real clips are read in
+place from their cache outside the repository.
 
-A base unit is ``pose_1`` played forward then backward (no jump at the loop point), the
-dancer at full height in the middle of a 16:9 frame over the same frames stretched and
-darkened to the full width, so every pixel carries texture and motion as real footage
+A base unit is ``dance.mp4`` played forward then backward (no jump at the loop point),
+scaled to the full 16:9 frame, so every pixel carries texture and motion as real footage
 does (black bars would make encoding and decoding unrealistically cheap). It is H.264
 High, CRF 20, one keyframe every 2 s (closed GOPs), like a camera file; no audio.
 
@@ -30,15 +30,15 @@ from pathlib import Path
 import av
 import numpy as np
 
-from pipelines import sample_media
+from tests.helpers import media as sample_media
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RECIPE = 1  # bump when a recipe below changes: cached files get new names
+RECIPE = 2  # bump when a recipe below changes: cached files get new names
 BASE_FPS = 30
 BASE_GOP = 60  # frames: a keyframe every 2 s
 BASE_CRF = 20
-DANCE = sample_media.POSE_DANCE  # pose_1.mp4: 576x576, 30 fps, 4 s
-SQUATS = sample_media.POSE_SQUATS  # pose_squats.mp4: 720x1280, 5 fps, 13 s, one keyframe
+DANCE = sample_media.POSE_DANCE  # dance.mp4: 600x338, 10 fps, 4.2 s, one keyframe
+DANCE_SMALL = sample_media.POSE_DANCE_SMALL  # dance_small.mp4: 320x180, 5 fps, 4.2 s
 
 SIZES = {1080: (1920, 1080), 720: (1280, 720)}
 
@@ -51,7 +51,7 @@ def cache_dir() -> Path:
 
 
 def shared_clip(name: str) -> Path:
-    """A shared footage file, read in place (``pipelines.sample_media.shared_media``)."""
+    """A real clip made from the pinned footage, read in place (``tests.helpers.media.shared_media``)."""
     return sample_media.shared_media(name)
 
 
@@ -74,24 +74,20 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 
 def _compose(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """One ``pose_1`` frame at ``width`` x ``height`` (RGB): the dancer at full height in the
-    middle, over the same frame stretched to the full width and darkened."""
-    picture = frame.reformat(width=width, height=height, format="rgb24").to_ndarray() // 2
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    front = frame.reformat(width=side, height=side, format="rgb24").to_ndarray()
-    picture[top : top + side, left : left + side] = front
-    return picture
+    """One ``dance.mp4`` frame at ``width`` x ``height`` (RGB). The footage is close to 16:9
+    (600x338), so scaling it fills the frame with real texture and motion, as camera files do."""
+    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
 
 
 def base_unit(height: int) -> Path:
-    """The 8-second base unit at ``height`` (1080 or 720): 16:9, 30 fps, H.264 High."""
+    """The 8.4-second base unit at ``height`` (1080 or 720): 16:9, 30 fps, H.264 High."""
     width, height = SIZES[height]
     path = cache_dir() / f"base_{height}p_r{RECIPE}.mp4"
     if path.is_file():
         return path
     with av.open(str(shared_clip(DANCE))) as container:
-        source = list(container.decode(video=0))  # 120 small frames
+        source = list(container.decode(video=0))  # 42 frames at 10 fps
+    source = [frame for frame in source for _ in range(BASE_FPS // 10)]  # real time at 30 fps
     order = source + source[::-1]  # forward, then backward: no jump at the loop point
     with _atomic(path) as tmp, av.open(str(tmp), mode="w") as out:
         stream = out.add_stream(
@@ -200,21 +196,21 @@ def probe_corpus(count: int) -> list[Path]:
     """``count`` small real files to probe: both shared clips, looped 1-3 times, as MP4,
     MOV and MKV (stream copies, a few hundred KB each)."""
     folder = cache_dir() / f"probe_r{RECIPE}"
-    clips = [shared_clip(DANCE), shared_clip(SQUATS)]
+    clips = [shared_clip(DANCE), shared_clip(DANCE_SMALL)]
     exts = ("mp4", "mov", "mkv")
     paths = []
     for index in range(count):
         clip = clips[index % 2]
         loops = 1 + (index // 2) % 3
         ext = exts[(index // 6) % 3]
-        length = 4.0 if clip.name == DANCE else 13.0
+        length = 4.2
         dst = folder / f"{index:04d}_{clip.stem}_x{loops}.{ext}"
         paths.append(loop_copy(clip, dst, length * loops))
     return paths
 
 
 QUICK_SAMPLE = (
-    "dance/day1/cam1.mp4",  # 576x576 30 fps, 8 s, a person moving in [2, 6) s
+    "dance/day1/cam1.mp4",  # 600x338 10 fps, 8.2 s, a person moving in [2, 6.2) s
     "synthetic/day1/rotated_phone.mp4",  # stored 320x180 rotated 90 degrees, 4 s, AAC tone
 )
 
@@ -232,8 +228,8 @@ def _link(src: Path, dst: Path) -> None:
 def mixed_corpus(suite: str) -> Path:
     """A folder of mixed inputs for the end-to-end run (hard links into the cache).
 
-    ``quick``: 2 files of the ``make run`` sample (``pipelines.sample_media.build_sample``),
-    12 s in all: a square 30 fps clip with a person and a rotated phone clip with audio. ``full``: all 4 sample files (42 s), a 2-minute 720p30 source (longer
+    ``quick``: 2 files of the ``make run`` sample (``tests.helpers.media.build_sample``),
+    12 s in all: a 10 fps clip with a person and a rotated phone clip with audio. ``full``: all 4 sample files (29 s), a 2-minute 720p30 source (longer
     than the run's ``--render_chunk_s``, so it takes the chunk-parallel render path) and a
     1-minute 1080p30 source.
     """

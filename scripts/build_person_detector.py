@@ -38,7 +38,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_VIDEO = REPO_ROOT.parent / "shared" / "media" / "pose_squats.mp4"
 
 NPM_PACKAGE = "@mediapipe/objectron"
 NPM_VERSION = "0.4.1675468480"
@@ -218,13 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--out", type=Path, help="build here (needs mediapipe==0.10.21)")
     mode.add_argument("--verify", type=Path, metavar="MODEL", help="check MODEL")
     parser.add_argument("--package", type=Path, help="npm tarball fetched before (no npm)")
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO, help="clip for --verify")
+    parser.add_argument("--video", type=Path, help="clip of a person for --verify")
     args = parser.parse_args(argv)
     try:
         if args.out is not None and is_current(args.out):
             print(f"{args.out} is built from the pinned model; nothing to do")
         elif args.out is not None:
             print(f"sha256 {build(args.out, args.package)}  {args.out}")
+        elif args.video is None:
+            parser.error("--verify needs --video (make model passes the dance clip)")
         else:
             verify(args.verify, args.video)
     except BuildError as exc:

@@ -26,7 +26,8 @@ Build, with the model venv where ``mediapipe==0.10.21`` is installed (see
 Verify, with the project's venv (mediapipe 1.2.x and PyAV); this mode never imports the
 0.10.21-only metadata writers::
 
-    .venv/bin/python scripts/build_pose_model.py --verify models/pose_landmarker_full.task
+    .venv/bin/python scripts/build_pose_model.py --verify models/pose_landmarker_full.task \
+        --video "$(.venv/bin/python -m tests.helpers.media --clip dance.mp4)"
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_VIDEO = REPO_ROOT.parent / "shared" / "media" / "pose_squats.mp4"
 
 # The mediapipe release whose wheel carries the BlazePose models (and the metadata writers).
 SOURCE_MEDIAPIPE_VERSION = "0.10.21"
@@ -456,7 +456,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--verify", type=Path, metavar="BUNDLE", help="check BUNDLE with the installed mediapipe"
     )
     parser.add_argument(
-        "--video", type=Path, default=DEFAULT_VIDEO, help="clip of one person for --verify"
+        "--video",
+        type=Path,
+        help="clip of one person for --verify, e.g. the path that "
+        "`python -m tests.helpers.media --clip dance.mp4` prints",
     )
     parser.add_argument("--frames", type=int, default=10, help="frames to run for --verify")
     return parser.parse_args(argv)
@@ -477,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             digest = build(args.out)
             print(f"sha256 {digest}  {args.out}")
         else:
+            if args.video is None:
+                raise BundleError("--verify needs --video, a clip of one person")
             verify(args.verify, args.video, args.frames)
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)

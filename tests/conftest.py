@@ -1,4 +1,4 @@
-"""Shared fixtures: the real media in ../shared/media, a fixed clock, pipeline options."""
+"""Shared fixtures: the real clips (tests.helpers.media), a fixed clock, pipeline options."""
 
 from __future__ import annotations
 
@@ -18,22 +18,23 @@ def fixed_clock() -> dt.datetime:
 
 @pytest.fixture(scope="session")
 def shared_media() -> pathlib.Path:
-    """The folder of real test videos (``../shared/media``); fails with instructions if absent."""
-    from pipelines.sample_media import shared_media_dir
+    """The folder of real clips made from the pinned registry footage (fetched and cached on
+    first use, or taken from ``$REELBEAM_SHARED_MEDIA``); fails with one line if unavailable."""
+    from tests.helpers.media import shared_media_dir
 
     return shared_media_dir()
 
 
 @pytest.fixture(scope="session")
-def squats(shared_media) -> pathlib.Path:
-    """pose_squats.mp4: H.264 720x1280, 5 fps, 65 frames, 13.0 s, no audio, one keyframe."""
-    return shared_media / "pose_squats.mp4"
+def dancer_small(shared_media) -> pathlib.Path:
+    """dance_small.mp4: H.264 320x180, 5 fps, 21 frames, 4.2 s, no audio, one keyframe."""
+    return shared_media / "dance_small.mp4"
 
 
 @pytest.fixture(scope="session")
 def dancer(shared_media) -> pathlib.Path:
-    """pose_1.mp4: H.264 576x576, 30 fps, 120 frames, 4.0 s, no audio."""
-    return shared_media / "pose_1.mp4"
+    """dance.mp4: H.264 600x338, 10 fps, 42 frames, 4.2 s, no audio, one keyframe."""
+    return shared_media / "dance.mp4"
 
 
 DIRECT = ["--runner=DirectRunner"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import av
 
-from pipelines.sample_media import write_audio_only, write_garbage, write_synthetic_clip
+from tests.helpers.media import write_audio_only, write_garbage, write_synthetic_clip
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
 

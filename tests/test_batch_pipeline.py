@@ -27,21 +27,21 @@ def _rows(out: pathlib.Path, table: str) -> list[dict]:
 
 
 @pytest.fixture
-def archive(tmp_path, squats, dancer) -> pathlib.Path:
+def archive(tmp_path, dancer_small, dancer) -> pathlib.Path:
     """A small archive: two real videos, junk the find stage must skip, and bad files.
 
-    Truth: squats/day1/cam1.mp4 is pose_squats.mp4 (720x1280, 5 fps, 65 frames, 13.0 s,
-    no audio); dance/day2/cam2.MP4 is pose_1.mp4 (576x576, 30 fps, 120 frames, 4.0 s).
+    Truth: squats/day1/cam1.mp4 is dance_small.mp4 (320x180, 5 fps, 21 frames, 4.2 s,
+    no audio); dance/day2/cam2.MP4 is dance.mp4 (600x338, 10 fps, 42 frames, 4.2 s).
     """
     root = tmp_path / "archive"
-    for rel, src in [("squats/day1/cam1.mp4", squats), ("dance/day2/cam2.MP4", dancer)]:
+    for rel, src in [("squats/day1/cam1.mp4", dancer_small), ("dance/day2/cam2.MP4", dancer)]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, root / rel)
     bad = root / "bad" / "day3"
     bad.mkdir(parents=True)
     (bad / "zero.mp4").write_bytes(b"")
     (bad / "text.mp4").write_text("this is not a video\n" * 50)
-    (bad / "truncated.mov").write_bytes(squats.read_bytes()[:30000])
+    (bad / "truncated.mov").write_bytes(dancer_small.read_bytes()[:30000])
     # Skipped by the find stage: hidden, partial, temporary and other extensions.
     (root / "squats" / "day1" / ".hidden.mp4").write_bytes(b"x")
     (root / "squats" / "day1" / "upload.mp4.part").write_bytes(b"x")
@@ -69,11 +69,11 @@ def test_batch_run_catalogs_videos_and_dead_letters_bad_files(archive, tmp_path,
     assert sorted(videos) == ["dance-day2-cam2", "squats-day1-cam1"]
     sq = videos["squats-day1-cam1"]
     assert (sq["width"], sq["height"], sq["fps"], sq["frame_count"], sq["duration_s"]) == (
-        720,
-        1280,
+        320,
+        180,
         5.0,
-        65,
-        13.0,
+        21,
+        4.2,
     )
     assert (sq["has_audio"], sq["codec"], sq["rotation_deg"], sq["is_vfr"]) == (
         False,
@@ -85,10 +85,10 @@ def test_batch_run_catalogs_videos_and_dead_letters_bad_files(archive, tmp_path,
     assert sq["source_uri"] == str(archive / "squats/day1/cam1.mp4")
     dance = videos["dance-day2-cam2"]
     assert (dance["width"], dance["fps"], dance["frame_count"], dance["duration_s"]) == (
-        576,
-        30.0,
-        120,
-        4.0,
+        600,
+        10.0,
+        42,
+        4.2,
     )
     failures = {pathlib.Path(r["input_uri"]).name: r for r in _rows(out, "failures")}
     assert sorted(failures) == ["text.mp4", "truncated.mov", "zero.mp4"]
@@ -117,12 +117,12 @@ def test_rerun_is_identical_and_new_inputs_are_upserted(archive, tmp_path):
     assert json.dumps(videos[1], separators=(",", ":")).encode() + b"\n" == first["videos"]
 
 
-def test_failed_file_that_gets_fixed_loses_its_failure_row(archive, tmp_path, squats):
+def test_failed_file_that_gets_fixed_loses_its_failure_row(archive, tmp_path, dancer_small):
     out = tmp_path / "out"
     argv = _argv([str(archive / "bad")], out)
     assert run(argv, clock=fixed_clock) == 0
     assert len(_rows(out, "failures")) == 3
-    shutil.copy(squats, archive / "bad" / "day3" / "zero.mp4")
+    shutil.copy(dancer_small, archive / "bad" / "day3" / "zero.mp4")
     assert run(argv, clock=fixed_clock) == 0
     assert sorted(pathlib.Path(r["input_uri"]).name for r in _rows(out, "failures")) == [
         "text.mp4",

@@ -16,8 +16,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines.sample_media import write_freeze_motion_clip, write_synthetic_clip
 from tests.conftest import fixed_clock
+from tests.helpers.media import write_freeze_motion_clip, write_synthetic_clip
 from transforms.chunk_analysis import DetectParams, analyse_chunk
 from transforms.chunks import SplitIntoChunks, chunks_of
 from transforms.detect_motion import DetectChunkFn, DetectMotion
@@ -50,18 +50,18 @@ def backend(model_path) -> MediaPipeBackend:
 # name -> (source clip, plan, truth). Truth is what write_freeze_motion_clip reports,
 # asserted again here so each fixture states it.
 FIXTURES = {
-    # pose_1 (dancing, 4 s): still 3 s, dancing 3-7 s, still 3 s.
-    "freeze_dance": ("pose_1.mp4", [("freeze", 3.0), ("play", None), ("freeze", 3.0)],
-                     [(3.0, 7.0)]),
-    # pose_squats: two bursts of squats with 4 s of stillness between them.
-    "two_bursts": ("pose_squats.mp4",
-                   [("freeze", 2.0), ("play", (0.0, 4.0)), ("freeze", 4.0),
-                    ("play", (6.0, 10.0)), ("freeze", 2.0)],
-                   [(2.0, 6.0), (10.0, 14.0)]),
+    # dance.mp4 (dancing, 4.2 s): still 3 s, dancing 3-7.2 s, still 3 s.
+    "freeze_dance": ("dance.mp4", [("freeze", 3.0), ("play", None), ("freeze", 3.0)],
+                     [(3.0, 7.2)]),
+    # dance.mp4: two 2 s bursts of dancing with 4 s of stillness between them.
+    "two_bursts": ("dance.mp4",
+                   [("freeze", 2.0), ("play", (0.0, 2.0)), ("freeze", 4.0),
+                    ("play", (2.0, 4.0)), ("freeze", 2.0)],
+                   [(2.0, 4.0), (8.0, 10.0)]),
     # A person standing still for 6 s: no motion.
-    "still_person": ("pose_squats.mp4", [("freeze", 6.0)], []),
+    "still_person": ("dance.mp4", [("freeze", 6.0)], []),
     # Moving random texture, no person: no motion.
-    "noise": ("pose_squats.mp4", [("noise", 6.0)], []),
+    "noise": ("dance.mp4", [("noise", 6.0)], []),
 }  # fmt: skip
 
 
@@ -118,7 +118,7 @@ def test_samples_sit_on_one_grid_whatever_the_chunking(clips, backend):
     whole = analyse(clips["freeze_dance"], backend, chunk_s=600.0)
     chunked = analyse(clips["freeze_dance"], backend, chunk_s=2.0)
     assert whole.times_s == chunked.times_s
-    assert len(whole.times_s) == 50  # 10 s at 5 samples per second
+    assert len(whole.times_s) == 51  # 10.2 s at 5 samples per second
     assert whole.times_s[:3] == (0.0, 0.2, 0.4)
 
 
@@ -148,14 +148,14 @@ def test_detect_motion_composite_with_the_real_model(clips, model_path):
         )
         merged = detected.motion | MergeSegments(PARAMS, POSE_FPS)
         counts = merged | beam.Map(lambda m: (m.video_id, len(m.segments), m.chunk_count))
-        assert_that(counts, equal_to([("bursts", 2, 4)]))
+        assert_that(counts, equal_to([("bursts", 2, 3)]))
         assert_that(detected.failures, equal_to([]), label="NoFailures")
 
 
 def test_a_chunk_that_cannot_decode_is_a_failure_row_and_the_rest_stands(
     clips, model_path, tmp_path
 ):
-    # A faststart copy cut at 55%: the index promises 16 s, the data stops near 9 s.
+    # A faststart copy cut at 55%: the index promises 12 s, the data stops in the second burst.
     import av
 
     src = clips["two_bursts"]
@@ -172,7 +172,7 @@ def test_a_chunk_that_cannot_decode_is_a_failure_row_and_the_rest_stands(
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(fast.read_bytes()[: int(fast.stat().st_size * 0.55)])
     probe = probe_video(FoundFile(str(cut), cut.stat().st_size, None, "cut"))
-    assert probe.duration_s == pytest.approx(16.0, abs=0.1)
+    assert probe.duration_s == pytest.approx(12.0, abs=0.1)
     fn = DetectChunkFn(model_path, "mediapipe-cpu", DetectParams(), fixed_clock)
     fn.setup()
     outputs = []
@@ -182,7 +182,7 @@ def test_a_chunk_that_cannot_decode_is_a_failure_row_and_the_rest_stands(
     failures = [o.value for o in outputs if getattr(o, "tag", None) == "failures"]
     motions = [o for o in outputs if not hasattr(o, "tag")]
     assert failures and all(f.stage == "detect" and f.chunk_index is not None for f in failures)
-    assert {f.chunk_index for f in failures} >= {3}
+    assert {f.chunk_index for f in failures} >= {2}
     merged = merge_chunks(motions, PARAMS, 0.2)
     assert merged.failed_chunks == tuple(sorted(f.chunk_index for f in failures))
     assert bounds(merged)[:1] and abs(bounds(merged)[0][0] - 2.0) <= TOLERANCE_S
@@ -234,7 +234,7 @@ def test_chunk_owns_its_range_and_uses_the_lead_in_as_context(tmp_path):
 
 
 def test_the_gate_never_skips_a_small_person_moving(dancer, backend):
-    """pose_1: one dancer, small in a 576x576 room, moving all 4 s: no sample is skipped."""
+    """dance.mp4: one dancer in a 600x338 room, moving all 4.2 s: no sample is skipped."""
     motion = analyse(dancer, backend)
-    assert len(motion.times_s) == 20
+    assert len(motion.times_s) == 21
     assert motion.frames_gated == 0

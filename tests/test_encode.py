@@ -1,6 +1,6 @@
 """Tests for transforms.encoding: every output is read back with real PyAV.
 
-Sources are synthesized with ``pipelines.sample_media`` into ``tmp_path`` (small sizes, so
+Sources are synthesized with ``tests.helpers.media`` into ``tmp_path`` (small sizes, so
 the whole file runs in well under a minute on two cores).
 """
 
@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from pipelines import sample_media as sm
+from tests.helpers import media as sm
 from tests.test_stills_highlights import assert_in_sync, write_flash_beep
 from transforms.encoding import chunked as chunked_encoding
 from transforms.encoding import transcode

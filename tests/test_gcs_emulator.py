@@ -31,11 +31,11 @@ BUCKET = "reelbeam-archive"
 
 
 @pytest.fixture(scope="module")
-def archive(gcs_emulator, squats) -> dict[str, str]:  # noqa: F811
-    """A bucket laid out like an archive; the real squats video under two names."""
+def archive(gcs_emulator, dancer_small) -> dict[str, str]:  # noqa: F811
+    """A bucket laid out like an archive; the real small dance clip under two names."""
     uris = {
-        "cam1": gcs_emulator.upload(BUCKET, "archive/gym/day1/cam1.mp4", squats),
-        "cam2": gcs_emulator.upload(BUCKET, "archive/gym/day2/sub/cam2.MOV", squats),
+        "cam1": gcs_emulator.upload(BUCKET, "archive/gym/day1/cam1.mp4", dancer_small),
+        "cam2": gcs_emulator.upload(BUCKET, "archive/gym/day2/sub/cam2.MOV", dancer_small),
         "notes": gcs_emulator.upload(BUCKET, "archive/gym/notes.txt", b"not a video"),
         "hidden": gcs_emulator.upload(BUCKET, "archive/gym/day1/.cam1.mp4.part", b"partial"),
         "other": gcs_emulator.upload(BUCKET, "elsewhere/x.mp4", b"x"),
@@ -47,7 +47,7 @@ def _paths(pattern: str) -> list[str]:
     return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
 
 
-def test_match_globs_and_recursive(archive, squats):
+def test_match_globs_and_recursive(archive, dancer_small):
     assert _paths(f"gs://{BUCKET}/archive/**") == sorted(
         archive[k] for k in ("cam1", "cam2", "notes", "hidden")
     )
@@ -55,14 +55,14 @@ def test_match_globs_and_recursive(archive, squats):
     assert _paths(f"gs://{BUCKET}/archive/**/*.MOV") == [archive["cam2"]]
     assert _paths(f"gs://{BUCKET}/archive/gym/day3/*") == []
     (meta,) = FileSystems.match([archive["cam1"]])[0].metadata_list
-    assert meta.size_in_bytes == squats.stat().st_size
+    assert meta.size_in_bytes == dancer_small.stat().st_size
     assert meta.last_updated_in_seconds > 0
     assert FileSystems.exists(archive["cam1"])
     assert not FileSystems.exists(f"gs://{BUCKET}/archive/nope.mp4")
 
 
-def test_open_seeks_like_a_local_file(archive, squats):
-    local = squats.read_bytes()
+def test_open_seeks_like_a_local_file(archive, dancer_small):
+    local = dancer_small.read_bytes()
     with FileSystems.open(archive["cam1"]) as handle:
         assert handle.read(8) == local[:8]
         for offset in (len(local) - 100, 1000, 0, len(local) // 2):
@@ -73,22 +73,24 @@ def test_open_seeks_like_a_local_file(archive, squats):
         assert handle.tell() == len(local)
 
 
-def test_probe_video_on_gs_matches_the_local_probe(archive, squats):
+def test_probe_video_on_gs_matches_the_local_probe(archive, dancer_small):
     def found(uri: str) -> FoundFile:
-        return FoundFile(uri=uri, size_bytes=squats.stat().st_size, mtime=None, video_id="squats")
+        return FoundFile(
+            uri=uri, size_bytes=dancer_small.stat().st_size, mtime=None, video_id="squats"
+        )
 
     remote = probe_video(found(archive["cam1"]), fixed_clock)
-    local = probe_video(found(str(squats)), fixed_clock)
+    local = probe_video(found(str(dancer_small)), fixed_clock)
     assert remote.uri == archive["cam1"]
-    assert (remote.width, remote.height, remote.codec) == (720, 1280, "h264")
-    assert (remote.frame_count, remote.has_audio) == (65, False)
-    assert remote.duration_s == pytest.approx(13.0, abs=0.01)
+    assert (remote.width, remote.height, remote.codec) == (320, 180, "h264")
+    assert (remote.frame_count, remote.has_audio) == (21, False)
+    assert remote.duration_s == pytest.approx(4.2, abs=0.01)
     same = ("container", "duration_s", "fps", "is_vfr", "rotation_deg", "pix_fmt", "bitrate_kbps")
     assert {k: getattr(remote, k) for k in same} == {k: getattr(local, k) for k in same}
 
 
-def test_checksums_of_uploaded_objects(archive, squats, gcs_emulator):  # noqa: F811
-    local = squats.read_bytes()
+def test_checksums_of_uploaded_objects(archive, dancer_small, gcs_emulator):  # noqa: F811
+    local = dancer_small.read_bytes()
     assert gcs_emulator.md5_hex(archive["cam1"]) == hashlib.md5(local).hexdigest()
     # FileSystems.checksum on gs:// is the object's CRC32C (base64), not its MD5.
     import google_crc32c

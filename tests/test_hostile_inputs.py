@@ -73,12 +73,12 @@ def test_hostile_corpus(tmp_path, dancer):
     assert _leftovers(out) == []
 
 
-def test_kill_and_rerun_leaves_a_complete_catalog(tmp_path, dancer, squats):
+def test_kill_and_rerun_leaves_a_complete_catalog(tmp_path, dancer, dancer_small):
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(3):
         shutil.copy(dancer, inputs / f"dance{i}.mp4")
-    shutil.copy(squats, inputs / "squats.mp4")
+    shutil.copy(dancer_small, inputs / "squats.mp4")
     out = tmp_path / "out"
     cmd = [
         sys.executable,

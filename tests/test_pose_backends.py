@@ -35,10 +35,10 @@ def _frames(path, count):
             yield frame.time, frame.to_ndarray(format="rgb24")
 
 
-def test_finds_one_person_with_33_landmarks_in_pixels(backend, squats):
+def test_finds_one_person_with_33_landmarks_in_pixels(backend, dancer):
     timeline = backend.timeline()
     try:
-        for t, rgb in _frames(squats, 5):
+        for t, rgb in _frames(dancer, 5):
             people = timeline.detect(rgb, int(t * 1000))
             assert len(people) == 1
             (person,) = people

@@ -1,8 +1,8 @@
 """Tests of the PoseLandmarker bundle that `make model` builds (scripts/build_pose_model.py).
 
 The bundle is read from ``models/pose_landmarker_full.task`` or from the path in the
-``REELBEAM_POSE_MODEL`` environment variable; the tests skip when it is missing. The clips come
-from ``../shared/media`` relative to the repository root.
+``REELBEAM_POSE_MODEL`` environment variable; the tests skip when it is missing. The clips are
+the real clips of ``tests.helpers.media`` (made from footage fetched from the registries).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ vision = pytest.importorskip("mediapipe.tasks.python.vision")
 BaseOptions = pytest.importorskip("mediapipe.tasks.python").BaseOptions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MEDIA = REPO_ROOT.parent / "shared" / "media"
 BUNDLE = Path(
     os.environ.get("REELBEAM_POSE_MODEL", REPO_ROOT / "models" / "pose_landmarker_full.task")
 )
@@ -39,13 +38,13 @@ KEY_LANDMARKS = (0, 11, 12, 23, 24, 25, 26, 27, 28)
 # which runs the same BlazePose models. A bundle with wrong input normalization lands several
 # pixels away; a right one within about a pixel.
 LEGACY_FRAME0 = {
-    "pose_squats.mp4": [
-        (357.3, 237.5), (409.3, 348.4), (265.9, 335.6), (368.8, 583.1), (285.1, 577.6),
-        (358.2, 774.2), (289.6, 771.2), (346.1, 957.7), (260.5, 952.5),
+    "dance.mp4": [
+        (343.3, 42.5), (357.8, 70.8), (325.8, 72.4), (350.9, 141.3), (329.2, 141.8),
+        (349.9, 198.9), (322.6, 199.1), (355.4, 252.1), (343.3, 247.3),
     ],
-    "pose_1.mp4": [
-        (287.7, 205.3), (315.1, 236.8), (257.6, 236.7), (303.4, 314.5), (270.8, 314.5),
-        (305.6, 368.9), (270.4, 343.0), (302.4, 428.0), (263.1, 378.6),
+    "dance_small.mp4": [
+        (182.7, 22.5), (190.5, 37.4), (173.3, 38.1), (186.9, 74.6), (175.2, 75.0),
+        (186.7, 105.9), (171.9, 105.8), (189.3, 133.4), (182.7, 131.4),
     ],
 }  # fmt: skip
 
@@ -63,10 +62,9 @@ def bundle() -> Path:
 
 
 def clip(name: str) -> Path:
-    path = MEDIA / name
-    if not path.is_file():
-        pytest.skip(f"test clip {path} not found (shared media missing)")
-    return path
+    from tests.helpers.media import shared_media
+
+    return shared_media(name)
 
 
 def rgb_frames(path: Path, count: int, step: int = 1) -> Iterator[tuple[Any, int]]:
@@ -120,7 +118,7 @@ def test_bundle_is_stored_zip_with_aligned_models(bundle: Path) -> None:
 @pytest.mark.integration
 @pytest.mark.parametrize(
     ("name", "count", "step", "min_height"),
-    [("pose_squats.mp4", 8, 8, 0.35), ("pose_1.mp4", 10, 12, 0.3)],
+    [("dance.mp4", 8, 5, 0.35), ("dance_small.mp4", 10, 2, 0.3)],
 )
 def test_detects_the_person_in_video_mode(
     bundle: Path, name: str, count: int, step: int, min_height: float

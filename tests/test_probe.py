@@ -7,7 +7,7 @@ import time
 import av
 import pytest
 
-from pipelines.sample_media import write_synthetic_clip
+from tests.helpers.media import write_synthetic_clip
 from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 
@@ -16,15 +16,15 @@ def probe(path):
     return probe_video(FoundFile(str(path), path.stat().st_size, None, path.stem))
 
 
-def test_real_footage(squats, dancer):
-    p = probe(squats)  # 720x1280 portrait, 5 fps, 65 frames, 13.0 s, no audio
-    assert (p.width, p.height, p.display_width, p.display_height) == (720, 1280, 720, 1280)
-    assert (p.fps, p.frame_count, p.frame_count_exact, p.duration_s) == (5.0, 65, True, 13.0)
+def test_real_footage(dancer_small, dancer):
+    p = probe(dancer_small)  # 320x180, 5 fps, 21 frames, 4.2 s, no audio
+    assert (p.width, p.height, p.display_width, p.display_height) == (320, 180, 320, 180)
+    assert (p.fps, p.frame_count, p.frame_count_exact, p.duration_s) == (5.0, 21, True, 4.2)
     assert (p.codec, p.pix_fmt, p.has_audio, p.rotation_deg, p.is_vfr) == (
         "h264", "yuv420p", False, 0, False
     )  # fmt: skip
-    d = probe(dancer)  # 576x576, 30 fps, 120 frames, 4.0 s
-    assert (d.width, d.fps, d.frame_count, d.duration_s) == (576, 30.0, 120, 4.0)
+    d = probe(dancer)  # 600x338, 10 fps, 42 frames, 4.2 s
+    assert (d.width, d.fps, d.frame_count, d.duration_s) == (600, 10.0, 42, 4.2)
 
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
@@ -73,15 +73,15 @@ def test_matroska_frame_count_is_estimated_and_10_bit_is_reported(tmp_path):
 
 
 @pytest.mark.integration
-def test_probing_an_hour_long_file_reads_only_its_index(tmp_path, dancer):
-    """1 hour at 30 fps (108,000 frames, ~86 MB) by stream copy: probed well under 1 s."""
+def test_probing_an_hour_long_file_reads_only_its_index(tmp_path, dancer_small):
+    """70 minutes at 5 fps (21,000 frames, ~53 MB) by stream copy: probed well under 1 s."""
     path = tmp_path / "hour.mp4"
-    with av.open(str(dancer)) as inp, av.open(str(path), "w") as out:
+    with av.open(str(dancer_small)) as inp, av.open(str(path), "w") as out:
         src = inp.streams.video[0]
         stream = out.add_stream_from_template(src)
         packets = [p for p in inp.demux(src) if p.dts is not None]
         span = sum(p.duration for p in packets)
-        for loop in range(900):
+        for loop in range(1000):
             for p in packets:
                 q = av.Packet(bytes(p))
                 q.pts, q.dts = p.pts + loop * span, p.dts + loop * span
@@ -91,5 +91,5 @@ def test_probing_an_hour_long_file_reads_only_its_index(tmp_path, dancer):
     started = time.perf_counter()
     p = probe(path)
     elapsed = time.perf_counter() - started
-    assert (p.duration_s, p.frame_count, p.fps) == (3600.0, 108000, 30.0)
+    assert (p.duration_s, p.frame_count, p.fps) == (4200.0, 21000, 5.0)
     assert elapsed < 1.0, f"probing took {elapsed:.2f} s"

@@ -8,8 +8,8 @@ import pathlib
 import pytest
 
 from pipelines.launcher import run
-from pipelines.sample_media import write_freeze_motion_clip, write_synthetic_clip
 from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.media import write_freeze_motion_clip, write_synthetic_clip
 from transforms.encoding.readback import probe_output
 from transforms.encoding.settings import nvenc_available
 
@@ -23,13 +23,14 @@ def _rows(out: pathlib.Path, table: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def dance(tmp_path_factory, dancer) -> pathlib.Path:
-    """pose_1 with stills around it: 10 s at 30 fps (300 frames), motion 3-7 s, no audio."""
+    """dance.mp4 with stills around it, scaled to 1024x576: 10.2 s at 10 fps (102 frames),
+    motion 3-7.2 s, no audio."""
     path = tmp_path_factory.mktemp("render") / "in" / "dance.mp4"
     path.parent.mkdir()
     truth = write_freeze_motion_clip(
-        path, dancer, [("freeze", 3.0), ("play", None), ("freeze", 3.0)]
+        path, dancer, [("freeze", 3.0), ("play", None), ("freeze", 3.0)], size=1024
     )
-    assert truth == [(3.0, 7.0)]
+    assert truth == [(3.0, 7.2)]
     return path
 
 
@@ -48,15 +49,15 @@ def test_every_artifact_of_a_video(dance, tmp_path):
     assert proxy["uri"] == str(folder / "proxy_720p.mp4") == video["proxy_uri"]
     facts = probe_output(proxy["uri"])
     assert (facts["codec"], facts["pix_fmt"], facts["faststart"]) == ("h264", "yuv420p", True)
-    assert (facts["width"], facts["height"]) == (576, 576)  # never upscaled
-    assert facts["frame_count"] == 300
-    assert abs(facts["duration_s"] - 10.0) < 1 / 30
+    assert (facts["width"], facts["height"]) == (1024, 576)  # never upscaled
+    assert facts["frame_count"] == 102
+    assert abs(facts["duration_s"] - 10.2) < 1 / 10
     # The 576p source gets no 1080p or 720p rendition; 480p is the one rung below it.
     assert [r["height"] for r in assets["rendition"]] == [480]
     assert len(assets["thumbnail"]) == 7  # 6 evenly spaced + the poster
     (reel,) = assets["highlights"]
     assert video["highlights_uri"] == reel["uri"]
-    # Segment ~3-7 s padded by 2 s before and 3 s after, clamped to 10 s: about 1-10 s.
+    # Segment ~3-7.2 s padded by 2 s before and 3 s after, clamped to 10.2 s: about 1-10.2 s.
     assert 8.0 <= reel["duration_s"] <= 9.5
     assert abs(video["highlights_duration_s"] - reel["duration_s"]) < 1e-6
     for row in _rows(out, "assets"):

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from pipelines.cli import dispatch as run
-from pipelines.sample_media import write_freeze_motion_clip
 from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.media import write_freeze_motion_clip
 
 pytestmark = pytest.mark.integration
 
@@ -19,15 +19,15 @@ def _segments(out):
 def test_resegment_without_the_sources(tmp_path, dancer):
     src = tmp_path / "in" / "dance.mp4"
     src.parent.mkdir()
-    # Truth: still 0-3 s, dancing 3-7 s, still 7-10 s.
+    # Truth: still 0-3 s, dancing 3-7.2 s, still 7.2-10.2 s.
     assert write_freeze_motion_clip(
         src, dancer, [("freeze", 3.0), ("play", None), ("freeze", 3.0)], size=360
-    ) == [(3.0, 7.0)]
+    ) == [(3.0, 7.2)]
     out = tmp_path / "out"
     assert run([f"--input={src}", f"--output={out}", *DIRECT], clock=fixed_clock) == 0
     original = (out / "catalog" / "segments.jsonl").read_bytes()
     (seg,) = _segments(out)
-    assert abs(seg["start_s"] - 3.0) <= 0.5 and abs(seg["end_s"] - 7.0) <= 0.5
+    assert abs(seg["start_s"] - 3.0) <= 0.5 and abs(seg["end_s"] - 7.2) <= 0.5
     src.unlink()  # resegmenting must not need the video
 
     assert run(["resegment", f"--output={out}", "--min_segment_s=60"], clock=fixed_clock) == 0
@@ -38,7 +38,7 @@ def test_resegment_without_the_sources(tmp_path, dancer):
     assert run(["resegment", f"--output={out}"], clock=fixed_clock) == 0
     assert (out / "catalog" / "segments.jsonl").read_bytes() == original
     motion = json.loads((out / "videos" / video["video_id"] / "motion.json").read_text())
-    assert len(motion["times_s"]) == len(motion["scores"]) == 50
+    assert len(motion["times_s"]) == len(motion["scores"]) == 51
 
 
 def test_resegment_needs_a_catalog(tmp_path, capsys):

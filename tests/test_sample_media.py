@@ -1,4 +1,4 @@
-"""Tests for pipelines.sample_media: every generator is read back with real PyAV."""
+"""Tests for tests.helpers.media: every generator is read back with real PyAV."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from pipelines import sample_media as sm
+from tests.helpers import media as sm
 
 pytestmark = pytest.mark.integration
 
@@ -127,42 +127,51 @@ def assert_matches_truth(p: Probe, truth: sm.ClipTruth) -> None:
 
 @pytest.fixture(scope="module")
 def media_dir() -> Path:
-    try:
-        return sm.shared_media_dir()
-    except FileNotFoundError as error:
-        pytest.skip(str(error))
+    return sm.shared_media_dir()
 
 
 # --------------------------------------------------------------------------------------------
-# Locating the shared footage
+# The real clips made from the pinned footage
 # --------------------------------------------------------------------------------------------
 
 
-def test_shared_media_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(sm.ENV_SHARED_MEDIA, str(tmp_path))
-    assert sm.shared_media_dir() == tmp_path.resolve()
-    with pytest.raises(FileNotFoundError, match="missing"):
-        sm.shared_media(sm.POSE_DANCE)
+def test_real_clips_truth(media_dir: Path) -> None:
+    dance = probe(media_dir / sm.POSE_DANCE)
+    assert (dance.width, dance.height, dance.frame_count, dance.average_rate) == (600, 338, 42, 10)
+    assert (dance.codec, dance.audio_codec, dance.rotation) == ("h264", None, 0)
+    assert dance.container_duration_s == pytest.approx(4.2)
+    small = probe(media_dir / sm.POSE_DANCE_SMALL)
+    assert (small.width, small.height, small.frame_count, small.average_rate) == (320, 180, 21, 5)
+    assert small.container_duration_s == pytest.approx(4.2)
 
 
-def test_shared_media_dir_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_media_dir_from_an_override_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, media_dir: Path
+) -> None:
+    """With REELBEAM_SHARED_MEDIA, the clips are made from that folder's footage, no fetch."""
+    local = tmp_path / "footage"
+    local.mkdir()
+    for name in sm.load_sources():
+        (local / name).write_bytes(sm.footage_path(name).read_bytes())
+    monkeypatch.setenv(sm.ENV_SHARED_MEDIA, str(local))
+    monkeypatch.setenv(sm.ENV_CACHE, str(tmp_path / "cache"))
+    folder = sm.shared_media_dir()
+    assert folder.is_relative_to(tmp_path / "cache")
+    made, cached = probe(folder / sm.POSE_DANCE), probe(media_dir / sm.POSE_DANCE)
+    assert (made.width, made.height, made.frame_count) == (cached.width, cached.height, 42)
+    assert not (tmp_path / "cache" / "footage").exists()  # nothing fetched or copied
+
+
+def test_shared_media_dir_override_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(sm.ENV_SHARED_MEDIA, str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match=sm.ENV_SHARED_MEDIA):
+    monkeypatch.setenv(sm.ENV_CACHE, str(tmp_path / "cache"))
+    with pytest.raises(sm.FootageError, match=sm.ENV_SHARED_MEDIA):
         sm.shared_media_dir()
 
 
-def test_shared_media_dir_default(monkeypatch: pytest.MonkeyPatch, media_dir: Path) -> None:
-    monkeypatch.delenv(sm.ENV_SHARED_MEDIA, raising=False)
-    repo_root = Path(sm.__file__).resolve().parents[1]
-    assert sm.shared_media_dir() == (repo_root.parent / "shared" / "media").resolve()
-    assert (sm.shared_media_dir() / sm.POSE_SQUATS).is_file()
-
-
-@pytest.mark.parametrize(
-    ("frame_rotation", "clockwise"), [(0, 0), (-90, 90), (-180, 180), (180, 180), (90, 270)]
-)
-def test_clockwise_rotation(frame_rotation: int, clockwise: int) -> None:
-    assert sm.clockwise_rotation(frame_rotation) == clockwise
+def test_shared_media_unknown_name(media_dir: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no real clip"):
+        sm.shared_media("pose_1.mp4")
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,28 +393,28 @@ def test_freeze_play_freeze_dance(tmp_path: Path, media_dir: Path) -> None:
     path = tmp_path / "dance.mp4"
     plan: list[sm.PlanStep] = [("freeze", 3.0), ("play", None), ("freeze", 3.0)]
     truth = sm.write_freeze_motion_clip(path, media_dir / sm.POSE_DANCE, plan, size=160)
-    assert truth == [(3.0, 7.0)]
+    assert truth == [(3.0, 7.2)]
 
     p = probe(path)
-    assert (p.width, p.height, p.pix_fmt, p.codec) == (160, 160, "yuv420p", "h264")
-    assert p.average_rate == 30
-    assert p.pts_s == [Fraction(i, 30) for i in range(300)]
-    assert p.container_duration_s == pytest.approx(10.0)
+    assert (p.width, p.height, p.pix_fmt, p.codec) == (160, 90, "yuv420p", "h264")
+    assert p.average_rate == 10
+    assert p.pts_s == [Fraction(i, 10) for i in range(102)]
+    assert p.container_duration_s == pytest.approx(10.2)
 
     frames = gray_frames(path)
     first = frames[0]
     # The leading freeze holds the source's first frame; both freezes are still.
     with av.open(str(media_dir / sm.POSE_DANCE)) as container:
         source_first = next(container.decode(video=0))
-        source_first = source_first.reformat(160, 160, "gray").to_ndarray().astype(np.int16)
+        source_first = source_first.reformat(160, 90, "gray").to_ndarray().astype(np.int16)
     assert mad(first, source_first) < 3.0
-    assert max(mad(first, f) for f in frames[:90]) < 1.0
-    assert max(mad(frames[210], f) for f in frames[210:]) < 1.0
+    assert max(mad(first, f) for f in frames[:30]) < 1.0
+    assert max(mad(frames[72], f) for f in frames[72:]) < 1.0
     # Motion plays in between: frames change, and the clip ends far from where it began.
-    play_diffs = [mad(a, b) for a, b in pairwise(frames[90:210])]
-    assert all(np.any(a != b) for a, b in pairwise(frames[90:210]))
-    assert np.mean(play_diffs) > 10 * max(mad(a, b) for a, b in pairwise(frames[:90]))
-    assert mad(frames[90], frames[150]) > 1.0
+    play_diffs = [mad(a, b) for a, b in pairwise(frames[30:72])]
+    assert all(np.any(a != b) for a, b in pairwise(frames[30:72]))
+    assert np.mean(play_diffs) > 10 * max(mad(a, b) for a, b in pairwise(frames[:30]))
+    assert mad(frames[30], frames[50]) > 1.0
 
 
 def test_freeze_motion_steps(tmp_path: Path, media_dir: Path) -> None:
@@ -415,22 +424,22 @@ def test_freeze_motion_steps(tmp_path: Path, media_dir: Path) -> None:
         ("freeze", 0.5),
         ("noise", 1.0),
         ("freeze", 1.0),
-        ("play", (2.0, 4.0)),
-        ("play", (8.0, 9.0)),
+        ("play", (1.0, 2.5)),
+        ("play", (3.0, 3.5)),
         ("freeze", 1.0),
         ("play", None),
     ]
     truth = sm.write_freeze_motion_clip(
-        path, media_dir / sm.POSE_SQUATS, plan, fps=10, size=(120, 120), audio=True
+        path, media_dir / sm.POSE_DANCE_SMALL, plan, fps=10, size=(120, 120), audio=True
     )
-    assert truth == [(3.5, 6.5), (7.5, 20.5)]
+    assert truth == [(3.5, 5.5), (6.5, 10.7)]
 
     p = probe(path)
-    assert (p.width, p.height) == (68, 120)  # 720x1280 fit in 120x120, even sizes
-    assert p.frame_count == 205 and p.average_rate == 10
-    assert p.pts_s == [Fraction(i, 10) for i in range(205)]
+    assert (p.width, p.height) == (120, 68)  # 320x180 fit in 120x120, even sizes
+    assert p.frame_count == 107 and p.average_rate == 10
+    assert p.pts_s == [Fraction(i, 10) for i in range(107)]
     assert (p.audio_codec, p.audio_rate, p.audio_channels) == ("aac", 48000, 2)
-    assert p.audio_duration_s == pytest.approx(20.5, abs=0.1)
+    assert p.audio_duration_s == pytest.approx(10.7, abs=0.1)
 
     f = gray_frames(path)
     assert max(float(x.mean()) for x in f[:15]) < 20  # black, then a freeze of black
@@ -438,9 +447,9 @@ def test_freeze_motion_steps(tmp_path: Path, media_dir: Path) -> None:
     assert max(mad(f[24], x) for x in f[25:35]) < 1.0  # freeze holds the last noise frame
     assert mad(f[34], f[35]) > 20  # cut from noise to the footage
     # Source 5 fps played at 10 fps: each source frame shows twice, and they change pairwise.
-    assert all(mad(f[i], f[i + 1]) < 1.0 for i in range(35, 65, 2))
-    assert all(mad(f[i], f[i + 2]) > 0.3 for i in range(35, 63, 2))
-    assert max(mad(f[65], x) for x in f[65:75]) < 1.0  # second freeze
+    assert all(mad(f[i], f[i + 1]) < 1.0 for i in range(35, 49, 2))
+    assert all(mad(f[i], f[i + 2]) > 0.3 for i in range(35, 47, 2))
+    assert max(mad(f[55], x) for x in f[55:65]) < 1.0  # second freeze
 
 
 @pytest.mark.parametrize(
@@ -474,26 +483,27 @@ def test_build_sample_layout(sample: list[Path], media_dir: Path) -> None:
     root = sample[0].parents[2]
     assert [p.relative_to(root).as_posix() for p in sample] == [
         "dance/day1/cam1.mp4",
-        "squats/day1/cam1.mp4",
-        "squats/day2/cam2.mov",
+        "dance/day1/cam2.mp4",
+        "dance/day2/cam1.mov",
         "synthetic/day1/rotated_phone.mp4",
     ]
-    assert (root / "squats/day1/cam1.mp4").read_bytes() == (media_dir / sm.POSE_SQUATS).read_bytes()
+    copy = (media_dir / sm.POSE_DANCE_SMALL).read_bytes()
+    assert (root / "dance/day1/cam2.mp4").read_bytes() == copy
     probes = [probe(p) for p in sample]
     total = sum(p.duration_s for p in probes)
-    assert 30 < total < 60
+    assert 25 < total < 35
 
-    dance, squats, cam2, phone = probes
+    dance, small, cam2, phone = probes
     assert (dance.width, dance.height, dance.frame_count, dance.audio_codec) == (
-        576,
-        576,
-        240,
+        600,
+        338,
+        82,
         None,
     )
-    assert (squats.width, squats.height, squats.frame_count) == (720, 1280, 65)
-    assert (cam2.width, cam2.height, cam2.frame_count, cam2.average_rate) == (360, 640, 85, 5)
+    assert (small.width, small.height, small.frame_count) == (320, 180, 21)
+    assert (cam2.width, cam2.height, cam2.frame_count, cam2.average_rate) == (320, 180, 124, 10)
     assert cam2.format_name.startswith("mov") and cam2.audio_codec == "aac"
-    assert cam2.audio_duration_s == pytest.approx(17.0, abs=0.1)
+    assert cam2.audio_duration_s == pytest.approx(12.4, abs=0.1)
     assert (phone.width, phone.height, phone.rotation, phone.audio_codec) == (320, 180, -90, "aac")
     assert sm.clockwise_rotation(phone.rotation) == 90
 
@@ -517,5 +527,7 @@ def test_main_without_footage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.setenv(sm.ENV_SHARED_MEDIA, os.fspath(tmp_path / "missing"))
+    monkeypatch.setenv(sm.ENV_CACHE, os.fspath(tmp_path / "cache"))
     assert sm.main([str(tmp_path / "out")]) == 1
-    assert sm.ENV_SHARED_MEDIA in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert sm.ENV_SHARED_MEDIA in err and len(err.strip().splitlines()) == 1

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines import sample_media as sm
+from tests.helpers import media as sm
 from transforms.encoding.highlights import (
     highlight_windows,
     otio_document,

@@ -387,7 +387,7 @@ def test_gcs_upload_notification_end_to_end(
     (video,) = _rows(out, "videos")
     assert video["source_uri"] == uri
     assert video["file_size_bytes"] == dancer.stat().st_size
-    assert (video["width"], video["height"], video["frame_count"]) == (576, 576, 120)
+    assert (video["width"], video["height"], video["frame_count"]) == (600, 338, 42)
     motion = out / "videos" / video["video_id"] / "motion.json"
     assert motion.is_file()
     assert {a["asset_type"] for a in _rows(out, "assets")} == {"motion"}
@@ -456,7 +456,7 @@ def test_watch_takes_a_slowly_written_file_once_when_complete(
     ]
     (video,) = _rows(out, "videos")
     assert (video["source_uri"], video["file_size_bytes"]) == (str(target), len(data))
-    assert video["frame_count"] == 120
+    assert video["frame_count"] == 42
     assert (out / "videos" / video["video_id"] / "motion.json").is_file()
     assert _rows(out, "failures") == []
     summary = capsys.readouterr().out.strip().splitlines()[-1]

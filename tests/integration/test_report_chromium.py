@@ -54,7 +54,7 @@ def build_media_catalog(out: pathlib.Path) -> dict:
     """A catalog with real media: an H.264 proxy, a highlight reel, thumbnails, motion.json."""
     from PIL import Image
 
-    from pipelines.sample_media import write_synthetic_clip
+    from tests.helpers.media import write_synthetic_clip
 
     full, bare = "parkour-day1-cam1", "parkour-day2-cam2"
     vdir = out / "videos" / full
