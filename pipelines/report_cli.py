@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from transforms.catalog import catalog_path
+from transforms.catalog.ndjson_store import catalog_path
 from transforms.io.uris import absolute
 from transforms.report import has_catalog, write_report
 

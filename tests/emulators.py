@@ -393,7 +393,7 @@ class BigQueryEmulator:
 
     def client_factory(self):
         """A picklable ``factory(project) -> bigquery.Client`` for ``WriteCatalogToBigQuery``."""
-        from transforms.bigquery_catalog import BigQueryClientFactory
+        from transforms.catalog.bigquery_client import BigQueryClientFactory
 
         return BigQueryClientFactory(api_endpoint=self.endpoint, anonymous=True)
 

@@ -16,16 +16,11 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import FIXED_NOW, fixed_clock
 from tests.emulators import bigquery_emulator  # noqa: F401  (a pytest fixture)
-from transforms.bigquery_catalog import (
-    BigQueryClientFactory,
-    WriteCatalogToBigQuery,
-    call_with_backoff,
-    check_credentials,
-    is_transient,
-    merge_statement,
-    parse_dataset,
-    upsert_script,
-)
+from transforms.catalog.bigquery_client import BigQueryClientFactory, check_credentials
+from transforms.catalog.bigquery_sql import merge_statement, parse_dataset, upsert_script
+from transforms.catalog.write_catalog import WriteCatalogToBigQuery
+from transforms.errors import classify
+from transforms.io.retry import call_with_retries
 from transforms.schemas import (
     TABLES,
     AssetRow,
@@ -110,7 +105,12 @@ def asset(video_id: str, asset_type: str, name: str) -> AssetRow:
     )
 
 
-def failure(input_uri: str, stage: str = "probe", chunk_index: int | None = None) -> FailureRow:
+def failure(
+    input_uri: str,
+    stage: str = "probe",
+    chunk_index: int | None = None,
+    artifact: str | None = None,
+) -> FailureRow:
     return FailureRow(
         input_uri=input_uri,
         video_id=None,
@@ -119,6 +119,7 @@ def failure(input_uri: str, stage: str = "probe", chunk_index: int | None = None
         message="moov atom not found",
         permanent=True,
         chunk_index=chunk_index,
+        artifact=artifact,
         failed_at=FIXED_NOW,
         pipeline_version="test",
     )
@@ -355,17 +356,39 @@ def test_upsert_script_is_one_atomic_merge_that_deletes_the_replaced_scope():
     assert upsert_script("`t`", None, SegmentRow, "video_id", ["s0"]).startswith("DELETE")
 
 
-def test_transient_errors_are_told_apart():
+def test_classify_tells_bigquery_transient_errors_apart():
+    """The cases BigQuery's own ``is_transient`` covered, now decided by ``classify``."""
     from google.api_core import exceptions as api
 
-    assert is_transient(api.ServiceUnavailable("x"))
-    assert is_transient(api.TooManyRequests("x"))
-    assert is_transient(api.Forbidden("x", errors=[{"reason": "rateLimitExceeded"}]))
-    assert is_transient(api.BadRequest("Transaction is aborted due to concurrent update"))
-    assert is_transient(ConnectionResetError())
-    assert not is_transient(api.BadRequest("Syntax error"))
-    assert not is_transient(api.Forbidden("x", errors=[{"reason": "accessDenied"}]))
-    assert not is_transient(ValueError("x"))
+    def transient(exc: BaseException) -> bool:
+        return not classify(exc)[1]
+
+    assert transient(api.ServiceUnavailable("x"))
+    assert transient(api.TooManyRequests("x"))
+    assert transient(api.InternalServerError("x"))
+    assert transient(api.BadGateway("x"))
+    assert transient(api.GatewayTimeout("x"))
+    assert transient(api.DeadlineExceeded("x"))
+    assert transient(api.Forbidden("x", errors=[{"reason": "rateLimitExceeded"}]))
+    assert transient(api.BadRequest("x", errors=[{"reason": "jobBackendError"}]))
+    assert transient(api.BadRequest("Transaction is aborted due to concurrent update"))
+    assert transient(api.BadRequest("could not serialize access due to concurrent update"))
+    assert transient(ConnectionResetError())
+    assert transient(TimeoutError())
+    assert not transient(api.BadRequest("Syntax error"))
+    assert not transient(api.Forbidden("x", errors=[{"reason": "accessDenied"}]))
+    assert not transient(api.NotFound("no such table"))
+    assert not transient(ValueError("x"))
+
+
+def test_classify_takes_requests_network_errors_as_transient():
+    import requests
+
+    assert not classify(requests.ConnectionError("reset"))[1]
+    assert not classify(requests.Timeout("slow"))[1]
+
+
+BIGQUERY_RETRY = dict(what="BigQuery merge", attempts=6, base_delay_s=1.0, max_delay_s=32.0)
 
 
 def test_backoff_retries_transient_then_raises_permanent():
@@ -379,14 +402,14 @@ def test_backoff_retries_transient_then_raises_permanent():
             raise api.InternalServerError("boom")
         return "ok"
 
-    assert call_with_backoff(flaky, "t", sleep=sleeps.append, base_delay_s=1) == "ok"
+    assert call_with_retries(flaky, **BIGQUERY_RETRY, sleep=sleeps.append) == "ok"
     assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2
 
     def bad():
         raise api.BadRequest("no such column")
 
     with pytest.raises(api.BadRequest):
-        call_with_backoff(bad, "t", sleep=sleeps.append)
+        call_with_retries(bad, **BIGQUERY_RETRY, sleep=sleeps.append)
     assert len(sleeps) == 2
 
 

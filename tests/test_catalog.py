@@ -4,7 +4,8 @@ import json
 import pathlib
 
 from tests.conftest import FIXED_NOW, REPO
-from transforms.catalog import read_table, upsert_rows, write_table_atomically
+from transforms.catalog.ndjson_store import read_table, write_table_atomically
+from transforms.catalog.tables import upsert_rows
 from transforms.schemas import (
     TABLES,
     FailureRow,

@@ -31,17 +31,15 @@ from apache_beam.transforms.window import TimestampedValue
 from tests.conftest import fixed_clock
 from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
 from transforms.errors import OutsideAllowedRootsError
-from transforms.streaming import (
+from transforms.streaming.notifications import (
     BadNotificationError,
     GcsUpload,
-    UploadsToFound,
-    WatchRestriction,
-    WatchTracker,
-    _Poll,
     allowed_root,
     normalize_prefixes,
     parse_gcs_notification,
 )
+from transforms.streaming.read_new_uploads import UploadsToFound
+from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker
 
 BUCKET = "reelbeam-uploads"
 PROJECT = "reelbeam-test"
@@ -235,7 +233,7 @@ def test_duplicate_and_out_of_order_generations_give_the_newest_once():
 def test_watch_tracker_carries_the_last_poll_and_stops_at_the_deadline():
     start = WatchRestriction(poll_s=1.0, deadline_s=102.0, next_due_s=100.0)
     tracker = WatchTracker(start)
-    poll = _Poll(at_s=100.2, seen=(("/w/a.mp4", 5, 1.0),), taken=(), failing=False)
+    poll = Poll(at_s=100.2, seen=(("/w/a.mp4", 5, 1.0),), taken=(), failing=False)
     assert tracker.try_claim(poll)
     primary, residual = tracker.try_split(0)
     tracker.check_done()

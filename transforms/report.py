@@ -34,8 +34,9 @@ from urllib.parse import quote
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.artifacts import artifact_uri, write_atomically
-from transforms.catalog import catalog_path, read_table
+from transforms.artifacts import artifact_uri
+from transforms.catalog.ndjson_store import catalog_path, read_table
+from transforms.io.atomic import write_bytes as write_atomically
 from transforms.schemas import CatalogRow
 from transforms.version import PIPELINE_VERSION
 
