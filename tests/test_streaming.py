@@ -38,6 +38,7 @@ from transforms.streaming.notifications import (
     normalize_prefixes,
     parse_gcs_notification,
 )
+from transforms.streaming.pubsub_source import NewGenerationsFn
 from transforms.streaming.read_new_uploads import UploadsToFound
 from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker
 
@@ -228,6 +229,34 @@ def test_duplicate_and_out_of_order_generations_give_the_newest_once():
             ),
             label="OutsideIsAFailure",
         )
+
+
+def test_generation_state_is_forgotten_after_its_ttl():
+    """The per-object dedupe state is bounded: cleared ``ttl_s`` (event time) after a write."""
+    from transforms.records import FoundFile
+
+    def keyed(generation: int):
+        found = FoundFile(
+            uri="gs://b/a.mp4", size_bytes=generation, mtime=None, video_id="a", path_fields={}
+        )
+        return ("gs://b/a.mp4", (generation, found))
+
+    stream = (
+        test_stream.TestStream()
+        .advance_watermark_to(0)
+        .add_elements([TimestampedValue(keyed(2), 1)])
+        .advance_watermark_to(5)
+        .add_elements([TimestampedValue(keyed(2), 6)])  # a redelivery within the TTL
+        .advance_watermark_to(30)  # the timer at 1 + 10 s has fired: state cleared
+        .add_elements([TimestampedValue(keyed(2), 31), TimestampedValue(keyed(1), 32)])
+        .advance_watermark_to_infinity()
+    )
+    options = PipelineOptions(["--runner=DirectRunner", "--streaming"])
+    with TestPipeline(options=options) as p:
+        passed = (
+            p | stream | beam.ParDo(NewGenerationsFn(ttl_s=10.0)) | beam.Map(lambda kv: kv[1][0])
+        )
+        assert_that(passed, equal_to([2, 2]))
 
 
 def test_watch_tracker_carries_the_last_poll_and_stops_at_the_deadline():
