@@ -8,10 +8,8 @@ itself when the watch does.
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
-import hashlib
 import json
 import logging
 import pathlib
@@ -21,7 +19,6 @@ import uuid
 
 import apache_beam as beam
 import pytest
-from apache_beam.io.gcp.pubsub import PubsubMessage
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing import test_stream
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -30,121 +27,16 @@ from apache_beam.transforms.window import TimestampedValue
 
 from tests.conftest import fixed_clock
 from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
-from transforms.errors import OutsideAllowedRootsError
-from transforms.streaming.notifications import (
-    BadNotificationError,
-    GcsUpload,
-    allowed_root,
-    normalize_prefixes,
-    parse_gcs_notification,
+from tests.gcs_notifications import (
+    BUCKET,
+    PROJECT,
+    notification_attributes,
+    notification_message,
+    object_resource,
 )
 from transforms.streaming.pubsub_source import NewGenerationsFn
 from transforms.streaming.read_new_uploads import UploadsToFound
 from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker
-
-BUCKET = "reelbeam-uploads"
-PROJECT = "reelbeam-test"
-
-
-def _resource(bucket: str, name: str, generation: int, size: int, **extra) -> dict:
-    """An object resource in the JSON API format, as GCS notifications carry it."""
-    md5 = base64.b64encode(hashlib.md5(name.encode()).digest()).decode()
-    return {
-        "kind": "storage#object",
-        "id": f"{bucket}/{name}/{generation}",
-        "name": name,
-        "bucket": bucket,
-        "generation": str(generation),
-        "metageneration": "1",
-        "contentType": "video/mp4",
-        "timeCreated": "2026-01-02T03:04:05.250Z",
-        "updated": "2026-01-02T03:04:05.250Z",
-        "size": str(size),
-        "md5Hash": md5,
-        **extra,
-    }
-
-
-def _attributes(resource: dict, event: str = "OBJECT_FINALIZE") -> dict[str, str]:
-    """The attributes GCS sets on a notification message."""
-    return {
-        "notificationConfig": f"projects/_/buckets/{resource['bucket']}/notificationConfigs/1",
-        "eventType": event,
-        "payloadFormat": "JSON_API_V1",
-        "bucketId": resource["bucket"],
-        "objectId": resource["name"],
-        "objectGeneration": str(resource["generation"]),
-        "eventTime": resource.get("updated", "2026-01-02T03:04:05.250Z"),
-    }
-
-
-def _message(resource: dict, event: str = "OBJECT_FINALIZE") -> PubsubMessage:
-    return PubsubMessage(
-        json.dumps(resource).encode(), _attributes(resource, event), message_id=uuid.uuid4().hex
-    )
-
-
-# ----------------------------------------------------------------- parsing
-
-
-def test_parse_gcs_notification_reads_the_json_api_payload():
-    resource = _resource(BUCKET, "incoming/day1/cam 1.mp4", 1767323045250000, 96106)
-    upload = parse_gcs_notification(json.dumps(resource).encode(), _attributes(resource))
-    assert upload == GcsUpload(
-        bucket=BUCKET,
-        name="incoming/day1/cam 1.mp4",
-        generation=1767323045250000,
-        size_bytes=96106,
-        updated=1767323045.25,
-        md5_hash=resource["md5Hash"],
-    )
-    assert upload.uri == f"gs://{BUCKET}/incoming/day1/cam 1.mp4"
-
-
-@pytest.mark.parametrize(
-    "event", ["OBJECT_DELETE", "OBJECT_ARCHIVE", "OBJECT_METADATA_UPDATE", None]
-)
-def test_parse_gcs_notification_ignores_other_events(event):
-    resource = _resource(BUCKET, "a.mp4", 1, 10)
-    attributes = _attributes(resource, event or "")
-    if event is None:
-        del attributes["eventType"]
-    assert parse_gcs_notification(json.dumps(resource).encode(), attributes) is None
-
-
-def test_parse_gcs_notification_rejects_dot_dot_and_bad_payloads():
-    def parse(resource, **attrs):
-        return parse_gcs_notification(
-            json.dumps(resource).encode(), {**_attributes(resource), **attrs}
-        )
-
-    with pytest.raises(OutsideAllowedRootsError, match=r"'\.\.' segment"):
-        parse(_resource(BUCKET, "incoming/../private/x.mp4", 1, 10))
-    with pytest.raises(BadNotificationError, match="payloadFormat is NONE"):
-        parse_gcs_notification(b"", {**_attributes(_resource(BUCKET, "a.mp4", 1, 1)),
-                                     "payloadFormat": "NONE"})  # fmt: skip
-    with pytest.raises(BadNotificationError, match="not JSON"):
-        parse_gcs_notification(b"\xff{", _attributes(_resource(BUCKET, "a.mp4", 1, 1)))
-    with pytest.raises(BadNotificationError, match="differs from its bucketId"):
-        parse(_resource(BUCKET, "a.mp4", 1, 1), bucketId="other")
-    no_size = _resource(BUCKET, "a.mp4", 1, 1)
-    del no_size["size"]
-    with pytest.raises(BadNotificationError, match="size"):
-        parse(no_size)
-
-
-def test_prefixes_are_folders_and_bound_the_bucket():
-    roots = normalize_prefixes(["gs://b/videos", "gs://b/videos/day1/", "gs://c"])
-    assert roots == ("gs://b/videos/", "gs://b/videos/day1/", "gs://c/")
-    assert allowed_root("gs://b/videos/day1/x.mp4", roots) == "gs://b/videos/day1/"
-    assert allowed_root("gs://b/videos-old/x.mp4", roots) is None
-    assert allowed_root("gs://other/videos/x.mp4", roots) is None
-    assert allowed_root("gs://c/anything.mp4", roots) == "gs://c/"
-    assert allowed_root("gs://any/x.mp4", ()) == "gs://any/"
-    for bad in ("/local/path", "gs://b/../c", "s3://b/x"):
-        with pytest.raises(ValueError):
-            normalize_prefixes([bad])
-
 
 # ------------------------------------------------------ dedupe with TestStream
 
@@ -153,7 +45,7 @@ def test_duplicate_and_out_of_order_generations_give_the_newest_once():
     """One FoundFile per generation, newest only; redeliveries dropped, also in later windows."""
 
     def msg(name, generation, size, bucket=BUCKET, event="OBJECT_FINALIZE"):
-        return _message(_resource(bucket, name, generation, size), event)
+        return notification_message(object_resource(bucket, name, generation, size), event)
 
     a, b, c = "incoming/a.mp4", "incoming/day2/b.MOV", "incoming/c.mp4"
     stream = (
@@ -366,12 +258,14 @@ def test_gcs_upload_notification_end_to_end(
 
     def publish(resource: dict, event: str = "OBJECT_FINALIZE") -> None:
         data = json.dumps(resource).encode()
-        publisher.publish(topic, data, **_attributes(resource, event)).result(timeout=30)
+        publisher.publish(topic, data, **notification_attributes(resource, event)).result(
+            timeout=30
+        )
 
     publish(resource)
-    publish(_resource("elsewhere", "incoming/x.mp4", 7, 10))  # another bucket
-    publish(_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
-    publish(_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
+    publish(object_resource("elsewhere", "incoming/x.mp4", 7, 10))  # another bucket
+    publish(object_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
+    publish(object_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
 
     out = tmp_path / "out"
     stop = threading.Event()
