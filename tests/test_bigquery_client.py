@@ -44,7 +44,10 @@ def test_check_credentials_without_any_adc(no_adc):
     start = time.monotonic()
     message = check_credentials("proj")
     assert time.monotonic() - start < 5
-    assert message and message.startswith("BigQuery: no Application Default Credentials")
+    # The one preflight (transforms.io.credentials) words it for every service.
+    assert message and message.startswith("BigQuery: no usable Application Default Credentials")
+    assert "\n" not in message
+    assert check_credentials("").startswith("BigQuery: no Google Cloud project")
 
 
 def test_check_credentials_accepts_a_credentials_file(no_adc, monkeypatch):

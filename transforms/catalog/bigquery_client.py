@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
+
+from transforms.io.credentials import credentials_problem
 
 BIGQUERY_SCOPE = "https://www.googleapis.com/auth/bigquery"
 
@@ -36,12 +36,11 @@ class BigQueryClientFactory:
         return bigquery.Client(project=project, location=self.location, **kwargs)
 
 
-def check_credentials(project: str | None = None, timeout_s: float = 5.0) -> str | None:
+def check_credentials(project: str | None, timeout_s: float = 5.0) -> str | None:
     """Preflight: are there Application Default Credentials for BigQuery?
 
-    Never logs in interactively and never waits longer than ``timeout_s``: where
-    ``NO_GCE_CHECK`` is unset, google-auth asks the GCE metadata server, which off
-    Google Cloud may take longer than that; the lookup then runs on in a daemon thread.
+    The lookup is ``transforms.io.credentials.credentials_problem`` (bounded by
+    ``timeout_s``, never interactive), the one used for ``gs://`` too.
 
     Args:
         project: the project the catalog goes to (from ``--bigquery_dataset``).
@@ -50,36 +49,6 @@ def check_credentials(project: str | None = None, timeout_s: float = 5.0) -> str
     Returns:
         None when credentials were found, else one line that says what to do.
     """
-    hint = (
-        "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
-        "to a service account key file"
-    )
-    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    if path and not os.path.isfile(path):
-        return f"BigQuery: GOOGLE_APPLICATION_CREDENTIALS={path} does not exist; {hint}"
-    outcome: dict = {}
-
-    def lookup() -> None:
-        try:
-            import google.auth
-
-            outcome["found"] = google.auth.default(scopes=[BIGQUERY_SCOPE])
-        except Exception as exc:  # DefaultCredentialsError, a bad key file, ...
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=lookup, name="check-credentials", daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    if thread.is_alive():
-        return (
-            f"BigQuery: no Application Default Credentials found within {timeout_s:g} s "
-            f"(the GCE metadata server did not answer); {hint}"
-        )
-    if "error" in outcome:
-        exc = outcome["error"]
-        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
-        return f"BigQuery: no Application Default Credentials ({detail}); {hint}"
-    _, adc_project = outcome["found"]
-    if not (project or adc_project):
+    if not project:
         return "BigQuery: no Google Cloud project: use --bigquery_dataset PROJECT:DATASET"
-    return None
+    return credentials_problem("BigQuery", [BIGQUERY_SCOPE], timeout_s)

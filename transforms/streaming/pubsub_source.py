@@ -18,7 +18,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.utils.timestamp import Duration
 
 from transforms.errors import OutsideAllowedRootsError
-from transforms.find import _to_found
+from transforms.find import to_found_files
 from transforms.io.deadletter import FAILURES, Clock, failure_row
 from transforms.records import FoundFile
 from transforms.streaming.notifications import (
@@ -82,7 +82,7 @@ class ParseNotificationsFn(beam.DoFn):
             return
         meta = FileMetadata(upload.uri, upload.size_bytes, upload.updated or 0.0)
         found = list(
-            _to_found(
+            to_found_files(
                 (meta, root), self._extensions, self._path_pattern, self._template, self._exclude
             )
         )

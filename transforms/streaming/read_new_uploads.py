@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import apache_beam as beam
 from apache_beam.transforms import window
 
-from transforms.find import _LogFoundFn
+from transforms.find import CountFoundFn
 from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.paths import DEFAULT_EXTENSIONS
 from transforms.streaming.notifications import newest, normalize_prefixes
@@ -78,7 +78,7 @@ class UploadsToFound(beam.PTransform):
             | "Window" >> beam.WindowInto(window.FixedWindows(self._window_s))
             | "NewestInWindow" >> beam.CombinePerKey(newest)
             | "Files" >> beam.Map(drop_key)
-            | "Log" >> beam.ParDo(_LogFoundFn())
+            | "Log" >> beam.ParDo(CountFoundFn())
         )
         failures = parsed[FAILURES] | "WindowFailures" >> beam.WindowInto(
             window.FixedWindows(self._window_s)
@@ -196,7 +196,7 @@ class WatchFolder(beam.PTransform):
         )
         found = (
             polled.found
-            | "Log" >> beam.ParDo(_LogFoundFn())
+            | "Log" >> beam.ParDo(CountFoundFn())
             | "Window" >> beam.WindowInto(window.FixedWindows(self._window_s))
         )
         failures = polled[FAILURES] | "WindowFailures" >> beam.WindowInto(

@@ -22,7 +22,7 @@ from apache_beam.transforms import window
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from transforms.find import _MatchFn, _to_found, normalize_input
+from transforms.find import match_files, normalize_input, to_found_files
 from transforms.io.deadletter import FAILURES, Clock, failure_row
 from transforms.records import FoundFile
 
@@ -143,8 +143,10 @@ def list_versions(
     pattern = normalize_input(folder.rstrip("/") + "/")
     root = pattern.removesuffix("**").rstrip("/")
     out: dict[str, tuple[int, float, FoundFile]] = {}
-    for meta in _MatchFn._match(pattern):
-        for found in _to_found((meta, root), extensions, path_pattern, video_id_template, exclude):
+    for meta in match_files(pattern):
+        for found in to_found_files(
+            (meta, root), extensions, path_pattern, video_id_template, exclude
+        ):
             if found.size_bytes > 0:
                 out[found.uri] = (found.size_bytes, found.mtime or 0.0, found)
     return out
