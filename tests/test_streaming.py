@@ -26,7 +26,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from tests.conftest import fixed_clock
-from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
+from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
 from tests.gcs_notifications import (
     BUCKET,
     PROJECT,

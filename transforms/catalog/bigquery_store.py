@@ -228,7 +228,10 @@ class BigQueryStore:
                     rejected.append((chunk[entry["index"]], detail))
         return rejected
 
-    def _merge(self, table: str, staging_id: str | None, scope_values: list[str], column):
+    def _merge(
+        self, table: str, staging_id: str | None, scope_values: list[str], column: str | None
+    ) -> None:
+        """One MERGE of the staged rows (or a DELETE of the scope when none were staged)."""
         from google.cloud import bigquery
 
         chunks = [
