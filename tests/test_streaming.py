@@ -211,11 +211,12 @@ DATAFLOW = [
 def test_streaming_variants_build_on_dataflow(monkeypatch, argv, source):
     import pipelines.builder as builder
     from pipelines.options import ReelbeamOptions
+    from pipelines.run_config import run_config
 
     monkeypatch.setenv("NO_GCE_CHECK", "true")
     options = PipelineOptions(DATAFLOW + argv)
     p = beam.Pipeline(options=options)
-    builder.build_pipeline(p, options.view_as(ReelbeamOptions))
+    builder.build_pipeline(p, run_config(options.view_as(ReelbeamOptions)))
     assert p.run() is not None  # dry run: the job graph is built and validated, not submitted
     names = [t.unique_name for t in p.to_runner_api().components.transforms.values()]
     assert any(name.endswith(source) for name in names)
