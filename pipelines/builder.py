@@ -10,8 +10,9 @@ from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import streaming_sources
 from transforms.artifacts import WriteMotion
-from transforms.bigquery_catalog import BigQueryClientFactory, WriteCatalogToBigQuery
-from transforms.catalog import WriteCatalog
+from transforms.catalog.bigquery_client import BigQueryClientFactory
+from transforms.catalog.build_rows import BuildCatalogRows
+from transforms.catalog.write_catalog import WriteCatalog, WriteCatalogToBigQuery
 from transforms.chunks import SplitIntoChunks
 from transforms.detect_motion import DetectMotion
 from transforms.find import FindVideos
@@ -20,7 +21,6 @@ from transforms.merge import MergeSegments
 from transforms.probe_videos import ProbeVideos
 from transforms.render_videos import RenderVideos
 from transforms.report import WriteReport
-from transforms.rows import BuildCatalogRows
 
 
 @dataclass

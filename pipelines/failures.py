@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.catalog import catalog_path, read_table
+from transforms.catalog.ndjson_store import catalog_path, read_table
 from transforms.io.uris import absolute
 
 

@@ -82,7 +82,8 @@ def preflight(opts: ReelbeamOptions, config: RunConfig) -> None:
     if is_local(model) and not os.path.isfile(model):
         raise UsageError(f"pose model not found at {model}: run `make model` or pass --pose_model")
     if opts.bigquery_dataset and not config.sink.bigquery_anonymous:
-        from transforms.bigquery_catalog import check_credentials, parse_dataset
+        from transforms.catalog.bigquery_client import check_credentials
+        from transforms.catalog.bigquery_sql import parse_dataset
 
         problem = check_credentials(parse_dataset(opts.bigquery_dataset)[0])
         if problem:

@@ -26,7 +26,7 @@ from transforms.encoding.settings import ENCODERS, X264_PRESETS
 from transforms.paths import parse_extensions, template_fields
 from transforms.people.boxes import TileGrid
 from transforms.people.finder import DETECTORS
-from transforms.streaming import normalize_prefixes
+from transforms.streaming.notifications import normalize_prefixes
 
 # Every default below is read from the settings classes (see pipelines.run_config).
 _RUN = RunConfig()
@@ -342,7 +342,7 @@ def validate(opts: ReelbeamOptions) -> list[str]:
         if getattr(opts, name) < 0:
             problems.append(f"--{name} must be >= 0")
     if opts.bigquery_dataset:
-        from transforms.bigquery_catalog import parse_dataset
+        from transforms.catalog.bigquery_sql import parse_dataset
 
         try:
             parse_dataset(opts.bigquery_dataset)

@@ -17,12 +17,13 @@ from apache_beam.io.filesystems import FileSystems
 from pipelines.options import options_parser, validate
 from pipelines.run_config import segment_params
 from transforms.artifacts import write_motion
-from transforms.catalog import read_table, upsert_rows, write_table_atomically
+from transforms.catalog.ndjson_store import read_table, write_table_atomically
+from transforms.catalog.rows import segment_rows
+from transforms.catalog.tables import upsert_rows
 from transforms.io.deadletter import Clock, utc_now
 from transforms.io.uris import absolute
 from transforms.motion import SegmentParams, find_segments
 from transforms.records import VideoMotion
-from transforms.rows import segment_rows
 from transforms.schemas import AssetRow, SegmentRow, VideoRow
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipelines.run_config import SinkConfig
-from transforms.catalog import read_table
+from transforms.catalog.ndjson_store import read_table
 from transforms.errors import trust_error_types
 
 
@@ -27,7 +27,8 @@ def failure_rows(sink: SinkConfig) -> list[dict]:
         return read_table(sink.output, "failures")
     from google.api_core.exceptions import NotFound
 
-    from transforms.bigquery_catalog import BigQueryClientFactory, parse_dataset
+    from transforms.catalog.bigquery_client import BigQueryClientFactory
+    from transforms.catalog.bigquery_sql import parse_dataset
 
     project, dataset = parse_dataset(sink.bigquery_dataset)
     client = BigQueryClientFactory(

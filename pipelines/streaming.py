@@ -18,7 +18,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipelines.run_config import RunConfig, StreamConfig
 from transforms.io.deadletter import Clock, utc_now
-from transforms.streaming import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
+from transforms.streaming.read_new_uploads import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
 
 
 def streaming_sources(

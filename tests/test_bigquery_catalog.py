@@ -1,142 +1,28 @@
-"""The BigQuery catalog: tables from the models, MERGE upserts, replace scope, bad rows, preflight.
+"""The BigQuery catalog against the local-bigquery emulator: tables, MERGE upserts, scope, bad rows.
 
-The integration tests run ``WriteCatalogToBigQuery`` in a DirectRunner pipeline against
-the local-bigquery emulator (``scripts/emulators.sh install``); the rest need nothing.
+These run ``WriteCatalogToBigQuery`` in a DirectRunner pipeline and skip without the
+emulator (``scripts/emulators.sh install``). The pure parts are tested in
+``test_bigquery_sql``, the store on a fake client in ``test_bigquery_store``.
 """
 
 from __future__ import annotations
-
-import json
-import time
 
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from tests.catalog_rows import asset, failure, first_run, segment, video
 from tests.conftest import FIXED_NOW, fixed_clock
-from tests.emulators import bigquery_emulator  # noqa: F401  (a pytest fixture)
-from transforms.bigquery_catalog import (
-    BigQueryClientFactory,
-    WriteCatalogToBigQuery,
-    call_with_backoff,
-    check_credentials,
-    is_transient,
-    merge_statement,
-    parse_dataset,
-    upsert_script,
-)
+from tests.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from transforms.catalog.bigquery_sql import parse_dataset
+from transforms.catalog.write_catalog import WriteCatalogToBigQuery
 from transforms.schemas import (
     TABLES,
-    AssetRow,
     CatalogRow,
-    FailureRow,
     SegmentRow,
-    VideoRow,
     bigquery_schema,
 )
-
-# ---------------------------------------------------------------- row builders
-
-
-def video(video_id: str, **changes) -> VideoRow:
-    fields = dict(
-        video_id=video_id,
-        source_uri=f"gs://archive/{video_id}.mp4",
-        file_name=f"{video_id}.mp4",
-        file_size_bytes=1000,
-        source_mtime=FIXED_NOW,
-        container="mov,mp4,m4a,3gp,3g2,mj2",
-        duration_s=13.0,
-        width=720,
-        height=1280,
-        display_width=720,
-        display_height=1280,
-        rotation_deg=0,
-        sample_aspect_ratio="1:1",
-        codec="h264",
-        pix_fmt="yuv420p",
-        bitrate_kbps=512.5,
-        fps=5.0,
-        is_vfr=False,
-        frame_count=65,
-        has_audio=False,
-        audio_codec=None,
-        audio_channels=None,
-        audio_sample_rate=None,
-        path_fields={"event": "gym", "day": "day1"},
-        segment_count=2,
-        motion_s_total=4.5,
-        failed_chunks=0,
-        proxy_uri=None,
-        proxy_size_bytes=None,
-        highlights_uri=None,
-        highlights_duration_s=None,
-        scanned_at=FIXED_NOW,
-        indexed_at=FIXED_NOW,
-        pipeline_version="test",
-    )
-    fields.update(changes)
-    return VideoRow(**fields)
-
-
-def segment(video_id: str, index: int, **changes) -> SegmentRow:
-    fields = dict(
-        video_id=video_id,
-        segment_index=index,
-        start_s=2.0 * index,
-        end_s=2.0 * index + 1.5,
-        duration_s=1.5,
-        peak_score=0.9,
-        mean_score=0.4,
-        max_people=1,
-    )
-    fields.update(changes)
-    return SegmentRow(**fields)
-
-
-def asset(video_id: str, asset_type: str, name: str) -> AssetRow:
-    return AssetRow(
-        video_id=video_id,
-        asset_type=asset_type,
-        uri=f"gs://out/videos/{video_id}/{name}",
-        width=320,
-        height=180,
-        duration_s=None,
-        bitrate_kbps=None,
-        size_bytes=1234,
-        md5="0" * 32,
-        codec="jpeg",
-    )
-
-
-def failure(input_uri: str, stage: str = "probe", chunk_index: int | None = None) -> FailureRow:
-    return FailureRow(
-        input_uri=input_uri,
-        video_id=None,
-        stage=stage,
-        error_type="CorruptMediaError",
-        message="moov atom not found",
-        permanent=True,
-        chunk_index=chunk_index,
-        failed_at=FIXED_NOW,
-        pipeline_version="test",
-    )
-
-
-def first_run() -> list[CatalogRow]:
-    return [
-        video("a"),
-        video("b"),
-        *(segment("a", i) for i in range(3)),
-        segment("b", 0),
-        asset("a", "thumbnail", "thumbs/000.jpg"),
-        asset("a", "proxy", "proxy_720p.mp4"),
-        asset("b", "thumbnail", "thumbs/000.jpg"),
-        failure("gs://archive/broken.mp4"),
-        failure("gs://archive/a.mp4", stage="detect", chunk_index=3),
-    ]
-
 
 # ------------------------------------------------------------------- helpers
 
@@ -322,122 +208,20 @@ def test_rejected_load_falls_back_to_per_row_inserts(bq):
     assert "peak_score" in row["message"]
 
 
-# -------------------------------------------------------------- unit tests
-
-
-def test_parse_dataset():
-    assert parse_dataset("my-proj:catalog_1") == ("my-proj", "catalog_1")
-    assert parse_dataset("my-proj.catalog") == ("my-proj", "catalog")
-    for bad in ("catalog", "p:", ":d", "p:d.x", "p:d-x"):
-        with pytest.raises(ValueError, match="PROJECT:DATASET|letters"):
-            parse_dataset(bad)
-
-
-def test_merge_matches_nullable_keys_null_safe():
-    sql = merge_statement("`p.d.failures`", "`p.d.s`", FailureRow)
-    assert "T.input_uri = S.input_uri AND T.stage = S.stage" in sql
-    assert (
-        "(T.chunk_index = S.chunk_index OR (T.chunk_index IS NULL AND S.chunk_index IS NULL))"
-        in sql
-    )
-    assert "UPDATE SET video_id = S.video_id" in sql and "input_uri = S.input_uri," not in sql
-
-
-def test_upsert_script_is_one_atomic_merge_that_deletes_the_replaced_scope():
-    sql = upsert_script("`p.d.segments`", "`p.d.s`", SegmentRow, "video_id", ["scope_0"])
-    assert sql.count(";") == 1 and "TRANSACTION" not in sql
-    assert sql.startswith("MERGE `p.d.segments` T USING `p.d.s` S")
-    assert "WHEN NOT MATCHED BY SOURCE AND (T.video_id IN UNNEST(@scope_0)) THEN DELETE" in sql
-    two = upsert_script("`t`", "`s`", SegmentRow, "video_id", ["s0", "s1"])
-    assert "(T.video_id IN UNNEST(@s0) OR T.video_id IN UNNEST(@s1))" in two
-    alone = upsert_script("`p.d.videos`", "`p.d.s`", VideoRow, None, [], transaction=True)
-    assert "TRANSACTION" not in alone and "NOT MATCHED BY SOURCE" not in alone
-    assert upsert_script("`t`", None, SegmentRow, "video_id", ["s0"]).startswith("DELETE")
-
-
-def test_transient_errors_are_told_apart():
-    from google.api_core import exceptions as api
-
-    assert is_transient(api.ServiceUnavailable("x"))
-    assert is_transient(api.TooManyRequests("x"))
-    assert is_transient(api.Forbidden("x", errors=[{"reason": "rateLimitExceeded"}]))
-    assert is_transient(api.BadRequest("Transaction is aborted due to concurrent update"))
-    assert is_transient(ConnectionResetError())
-    assert not is_transient(api.BadRequest("Syntax error"))
-    assert not is_transient(api.Forbidden("x", errors=[{"reason": "accessDenied"}]))
-    assert not is_transient(ValueError("x"))
-
-
-def test_backoff_retries_transient_then_raises_permanent():
-    from google.api_core import exceptions as api
-
-    calls, sleeps = [], []
-
-    def flaky():
-        calls.append(1)
-        if len(calls) < 3:
-            raise api.InternalServerError("boom")
-        return "ok"
-
-    assert call_with_backoff(flaky, "t", sleep=sleeps.append, base_delay_s=1) == "ok"
-    assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2
-
-    def bad():
-        raise api.BadRequest("no such column")
-
-    with pytest.raises(api.BadRequest):
-        call_with_backoff(bad, "t", sleep=sleeps.append)
-    assert len(sleeps) == 2
-
-
-def test_client_factory_is_picklable_and_points_at_the_endpoint():
-    import pickle
-
-    factory = pickle.loads(
-        pickle.dumps(BigQueryClientFactory(api_endpoint="http://127.0.0.1:1", anonymous=True))
-    )
-    client = factory("p")
-    assert client.project == "p"
-    assert client._connection.API_BASE_URL == "http://127.0.0.1:1"
-
-
-@pytest.fixture
-def no_adc(tmp_path, monkeypatch):
-    """An environment with no Application Default Credentials anywhere."""
-    monkeypatch.setenv("NO_GCE_CHECK", "true")
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))  # no ADC file there
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
-    return tmp_path
-
-
-def test_check_credentials_missing_key_file_is_one_line_fast(no_adc, monkeypatch):
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(no_adc / "nothing.json"))
-    start = time.monotonic()
-    message = check_credentials("proj")
-    assert time.monotonic() - start < 3
-    assert message and "\n" not in message
-    assert "nothing.json does not exist" in message and "gcloud auth application-default" in message
-
-
-def test_check_credentials_without_any_adc(no_adc):
-    start = time.monotonic()
-    message = check_credentials("proj")
-    assert time.monotonic() - start < 5
-    assert message and message.startswith("BigQuery: no Application Default Credentials")
-
-
-def test_check_credentials_accepts_a_credentials_file(no_adc, monkeypatch):
-    key = no_adc / "adc.json"
-    key.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "id.apps.googleusercontent.com",
-                "client_secret": "secret",
-                "refresh_token": "token",
-            }
-        )
-    )
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
-    assert check_credentials("proj") is None
+@pytest.mark.integration
+def test_failures_of_different_artifacts_are_two_rows(bq):
+    """Two render failures of one video with different artifacts: two rows, also on rerun."""
+    client, dataset, factory = bq
+    rows = [
+        failure("gs://archive/a.mp4", stage="render", artifact="ladder"),
+        failure("gs://archive/a.mp4", stage="render", artifact="preview"),
+        failure("gs://archive/a.mp4", stage="detect", chunk_index=3),
+    ]
+    for _ in range(2):
+        run_catalog(rows, dataset, factory, transaction=False)
+        got = rows_of(client, dataset, "failures", "stage, artifact")
+        assert [(r["stage"], r["chunk_index"], r["artifact"]) for r in got] == [
+            ("detect", 3, None),
+            ("render", None, "ladder"),
+            ("render", None, "preview"),
+        ]

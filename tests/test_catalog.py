@@ -4,7 +4,8 @@ import json
 import pathlib
 
 from tests.conftest import FIXED_NOW, REPO
-from transforms.catalog import read_table, upsert_rows, write_table_atomically
+from transforms.catalog.ndjson_store import read_table, write_table_atomically
+from transforms.catalog.tables import upsert_rows
 from transforms.schemas import (
     TABLES,
     FailureRow,
@@ -82,3 +83,78 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: pathlib.Path):
     assert read_table(str(tmp_path), "segments") == rows
     line = (tmp_path / "catalog" / "segments.jsonl").read_text().splitlines()[0]
     assert json.loads(line)["video_id"] == "a"
+
+
+def _render_failure(artifact: str | None, message: str = "encoder crashed") -> FailureRow:
+    return FailureRow(
+        input_uri="/archive/a.mp4",
+        video_id="a",
+        stage="render",
+        error_type="EncodeError",
+        message=message,
+        permanent=True,
+        chunk_index=None,
+        artifact=artifact,
+        failed_at=FIXED_NOW,
+        pipeline_version="t",
+    )
+
+
+def test_failures_are_keyed_by_artifact_too():
+    """Two render failures of one video, different artifacts: two rows; the same one: one."""
+    rows = upsert_rows(
+        [],
+        [_render_failure("ladder"), _render_failure("preview"), _render_failure("preview", "2nd")],
+        FailureRow.KEY,
+    )
+    assert [(r["artifact"], r["message"]) for r in rows] == [
+        ("ladder", "encoder crashed"),
+        ("preview", "2nd"),
+    ]
+    # A row written before the artifact column existed has the key of artifact NULL.
+    old = _render_failure(None).model_dump(mode="json")
+    del old["artifact"]
+    rows = upsert_rows(
+        [old], [_render_failure(None, "again"), _render_failure("ladder")], FailureRow.KEY
+    )
+    assert [(r.get("artifact"), r["message"]) for r in rows] == [
+        (None, "again"),
+        ("ladder", "encoder crashed"),
+    ]
+
+
+def test_write_catalog_keeps_one_failure_row_per_artifact(tmp_path: pathlib.Path):
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    from transforms.catalog.write_catalog import WriteCatalog
+
+    failures = [_render_failure("ladder"), _render_failure("preview")]
+    for _ in range(2):  # a rerun leaves the same rows
+        with TestPipeline(runner="DirectRunner") as p:
+            _ = p | beam.Create(failures, reshuffle=False) | WriteCatalog(str(tmp_path))
+        rows = read_table(str(tmp_path), "failures")
+        assert [(r["input_uri"], r["stage"], r["artifact"]) for r in rows] == [
+            ("/archive/a.mp4", "render", "ladder"),
+            ("/archive/a.mp4", "render", "preview"),
+        ]
+    assert sorted(p.name for p in (tmp_path / "catalog").iterdir()) == [
+        f"{table}.jsonl" for table in sorted(TABLES)
+    ]
+
+
+def test_pure_catalog_and_notification_modules_import_no_beam():
+    import subprocess
+    import sys
+
+    modules = [
+        "transforms.catalog.tables",
+        "transforms.catalog.rows",
+        "transforms.catalog.bigquery_sql",
+        "transforms.streaming.notifications",
+    ]
+    code = (
+        f"import sys\nfor m in {modules!r}: __import__(m)\n"
+        "sys.exit(any(m.startswith('apache_beam') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

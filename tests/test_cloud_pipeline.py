@@ -7,7 +7,8 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines.launcher import run
 from tests.conftest import fixed_clock
-from tests.emulators import bigquery_emulator, gcs_emulator  # noqa: F401
+from tests.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
 
 pytestmark = pytest.mark.integration
 

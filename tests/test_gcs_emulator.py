@@ -17,10 +17,12 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import fixed_clock
-from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
-from transforms.artifacts import write_atomically
-from transforms.catalog import WriteCatalog, read_table, write_table_atomically
+from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
+from transforms.catalog.ndjson_store import read_table, write_table_atomically
+from transforms.catalog.write_catalog import WriteCatalog
 from transforms.find import FindVideos
+from transforms.io.atomic import write_bytes
 from transforms.media.probe import probe_video
 from transforms.records import FoundFile
 from transforms.schemas import SegmentRow
@@ -99,16 +101,16 @@ def test_checksums_of_uploaded_objects(archive, dancer_small, gcs_emulator):  # 
     assert FileSystems.checksum(archive["cam1"]) == crc
 
 
-def test_write_atomically_then_rename(gcs_emulator):  # noqa: F811
+def test_write_bytes_is_atomic_on_gs(gcs_emulator):  # noqa: F811
     gcs_emulator.create_bucket("reelbeam-out")
     uri = "gs://reelbeam-out/run/videos/squats/motion.json"
     data = b'{"scores": [0.1, 0.2]}'
-    md5 = write_atomically(uri, data, "application/json")
+    md5 = write_bytes(uri, data, "application/json")
     assert md5 == hashlib.md5(data).hexdigest() == gcs_emulator.md5_hex(uri)
     with FileSystems.open(uri) as handle:
         assert handle.read() == data
     # Overwrite in place: same name, new bytes, no temporary names left behind.
-    write_atomically(uri, b"{}", "application/json")
+    write_bytes(uri, b"{}", "application/json")
     with FileSystems.open(uri) as handle:
         assert handle.read() == b"{}"
     assert _paths("gs://reelbeam-out/run/**") == [uri]

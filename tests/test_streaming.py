@@ -8,10 +8,8 @@ itself when the watch does.
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
-import hashlib
 import json
 import logging
 import pathlib
@@ -21,7 +19,6 @@ import uuid
 
 import apache_beam as beam
 import pytest
-from apache_beam.io.gcp.pubsub import PubsubMessage
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing import test_stream
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -29,123 +26,18 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from tests.conftest import fixed_clock
-from tests.emulators import gcs_emulator, pubsub_emulator  # noqa: F401  (pytest fixtures)
-from transforms.errors import OutsideAllowedRootsError
-from transforms.streaming import (
-    BadNotificationError,
-    GcsUpload,
-    UploadsToFound,
-    WatchRestriction,
-    WatchTracker,
-    _Poll,
-    allowed_root,
-    normalize_prefixes,
-    parse_gcs_notification,
+from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
+from tests.gcs_notifications import (
+    BUCKET,
+    PROJECT,
+    notification_attributes,
+    notification_message,
+    object_resource,
 )
-
-BUCKET = "reelbeam-uploads"
-PROJECT = "reelbeam-test"
-
-
-def _resource(bucket: str, name: str, generation: int, size: int, **extra) -> dict:
-    """An object resource in the JSON API format, as GCS notifications carry it."""
-    md5 = base64.b64encode(hashlib.md5(name.encode()).digest()).decode()
-    return {
-        "kind": "storage#object",
-        "id": f"{bucket}/{name}/{generation}",
-        "name": name,
-        "bucket": bucket,
-        "generation": str(generation),
-        "metageneration": "1",
-        "contentType": "video/mp4",
-        "timeCreated": "2026-01-02T03:04:05.250Z",
-        "updated": "2026-01-02T03:04:05.250Z",
-        "size": str(size),
-        "md5Hash": md5,
-        **extra,
-    }
-
-
-def _attributes(resource: dict, event: str = "OBJECT_FINALIZE") -> dict[str, str]:
-    """The attributes GCS sets on a notification message."""
-    return {
-        "notificationConfig": f"projects/_/buckets/{resource['bucket']}/notificationConfigs/1",
-        "eventType": event,
-        "payloadFormat": "JSON_API_V1",
-        "bucketId": resource["bucket"],
-        "objectId": resource["name"],
-        "objectGeneration": str(resource["generation"]),
-        "eventTime": resource.get("updated", "2026-01-02T03:04:05.250Z"),
-    }
-
-
-def _message(resource: dict, event: str = "OBJECT_FINALIZE") -> PubsubMessage:
-    return PubsubMessage(
-        json.dumps(resource).encode(), _attributes(resource, event), message_id=uuid.uuid4().hex
-    )
-
-
-# ----------------------------------------------------------------- parsing
-
-
-def test_parse_gcs_notification_reads_the_json_api_payload():
-    resource = _resource(BUCKET, "incoming/day1/cam 1.mp4", 1767323045250000, 96106)
-    upload = parse_gcs_notification(json.dumps(resource).encode(), _attributes(resource))
-    assert upload == GcsUpload(
-        bucket=BUCKET,
-        name="incoming/day1/cam 1.mp4",
-        generation=1767323045250000,
-        size_bytes=96106,
-        updated=1767323045.25,
-        md5_hash=resource["md5Hash"],
-    )
-    assert upload.uri == f"gs://{BUCKET}/incoming/day1/cam 1.mp4"
-
-
-@pytest.mark.parametrize(
-    "event", ["OBJECT_DELETE", "OBJECT_ARCHIVE", "OBJECT_METADATA_UPDATE", None]
-)
-def test_parse_gcs_notification_ignores_other_events(event):
-    resource = _resource(BUCKET, "a.mp4", 1, 10)
-    attributes = _attributes(resource, event or "")
-    if event is None:
-        del attributes["eventType"]
-    assert parse_gcs_notification(json.dumps(resource).encode(), attributes) is None
-
-
-def test_parse_gcs_notification_rejects_dot_dot_and_bad_payloads():
-    def parse(resource, **attrs):
-        return parse_gcs_notification(
-            json.dumps(resource).encode(), {**_attributes(resource), **attrs}
-        )
-
-    with pytest.raises(OutsideAllowedRootsError, match=r"'\.\.' segment"):
-        parse(_resource(BUCKET, "incoming/../private/x.mp4", 1, 10))
-    with pytest.raises(BadNotificationError, match="payloadFormat is NONE"):
-        parse_gcs_notification(b"", {**_attributes(_resource(BUCKET, "a.mp4", 1, 1)),
-                                     "payloadFormat": "NONE"})  # fmt: skip
-    with pytest.raises(BadNotificationError, match="not JSON"):
-        parse_gcs_notification(b"\xff{", _attributes(_resource(BUCKET, "a.mp4", 1, 1)))
-    with pytest.raises(BadNotificationError, match="differs from its bucketId"):
-        parse(_resource(BUCKET, "a.mp4", 1, 1), bucketId="other")
-    no_size = _resource(BUCKET, "a.mp4", 1, 1)
-    del no_size["size"]
-    with pytest.raises(BadNotificationError, match="size"):
-        parse(no_size)
-
-
-def test_prefixes_are_folders_and_bound_the_bucket():
-    roots = normalize_prefixes(["gs://b/videos", "gs://b/videos/day1/", "gs://c"])
-    assert roots == ("gs://b/videos/", "gs://b/videos/day1/", "gs://c/")
-    assert allowed_root("gs://b/videos/day1/x.mp4", roots) == "gs://b/videos/day1/"
-    assert allowed_root("gs://b/videos-old/x.mp4", roots) is None
-    assert allowed_root("gs://other/videos/x.mp4", roots) is None
-    assert allowed_root("gs://c/anything.mp4", roots) == "gs://c/"
-    assert allowed_root("gs://any/x.mp4", ()) == "gs://any/"
-    for bad in ("/local/path", "gs://b/../c", "s3://b/x"):
-        with pytest.raises(ValueError):
-            normalize_prefixes([bad])
-
+from transforms.streaming.pubsub_source import NewGenerationsFn
+from transforms.streaming.read_new_uploads import UploadsToFound
+from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker
 
 # ------------------------------------------------------ dedupe with TestStream
 
@@ -154,7 +46,7 @@ def test_duplicate_and_out_of_order_generations_give_the_newest_once():
     """One FoundFile per generation, newest only; redeliveries dropped, also in later windows."""
 
     def msg(name, generation, size, bucket=BUCKET, event="OBJECT_FINALIZE"):
-        return _message(_resource(bucket, name, generation, size), event)
+        return notification_message(object_resource(bucket, name, generation, size), event)
 
     a, b, c = "incoming/a.mp4", "incoming/day2/b.MOV", "incoming/c.mp4"
     stream = (
@@ -232,10 +124,38 @@ def test_duplicate_and_out_of_order_generations_give_the_newest_once():
         )
 
 
+def test_generation_state_is_forgotten_after_its_ttl():
+    """The per-object dedupe state is bounded: cleared ``ttl_s`` (event time) after a write."""
+    from transforms.records import FoundFile
+
+    def keyed(generation: int):
+        found = FoundFile(
+            uri="gs://b/a.mp4", size_bytes=generation, mtime=None, video_id="a", path_fields={}
+        )
+        return ("gs://b/a.mp4", (generation, found))
+
+    stream = (
+        test_stream.TestStream()
+        .advance_watermark_to(0)
+        .add_elements([TimestampedValue(keyed(2), 1)])
+        .advance_watermark_to(5)
+        .add_elements([TimestampedValue(keyed(2), 6)])  # a redelivery within the TTL
+        .advance_watermark_to(30)  # the timer at 1 + 10 s has fired: state cleared
+        .add_elements([TimestampedValue(keyed(2), 31), TimestampedValue(keyed(1), 32)])
+        .advance_watermark_to_infinity()
+    )
+    options = PipelineOptions(["--runner=DirectRunner", "--streaming"])
+    with TestPipeline(options=options) as p:
+        passed = (
+            p | stream | beam.ParDo(NewGenerationsFn(ttl_s=10.0)) | beam.Map(lambda kv: kv[1][0])
+        )
+        assert_that(passed, equal_to([2, 2]))
+
+
 def test_watch_tracker_carries_the_last_poll_and_stops_at_the_deadline():
     start = WatchRestriction(poll_s=1.0, deadline_s=102.0, next_due_s=100.0)
     tracker = WatchTracker(start)
-    poll = _Poll(at_s=100.2, seen=(("/w/a.mp4", 5, 1.0),), taken=(), failing=False)
+    poll = Poll(at_s=100.2, seen=(("/w/a.mp4", 5, 1.0),), taken=(), failing=False)
     assert tracker.try_claim(poll)
     primary, residual = tracker.try_split(0)
     tracker.check_done()
@@ -291,11 +211,12 @@ DATAFLOW = [
 def test_streaming_variants_build_on_dataflow(monkeypatch, argv, source):
     import pipelines.builder as builder
     from pipelines.options import ReelbeamOptions
+    from pipelines.run_config import run_config
 
     monkeypatch.setenv("NO_GCE_CHECK", "true")
     options = PipelineOptions(DATAFLOW + argv)
     p = beam.Pipeline(options=options)
-    builder.build_pipeline(p, options.view_as(ReelbeamOptions))
+    builder.build_pipeline(p, run_config(options.view_as(ReelbeamOptions)))
     assert p.run() is not None  # dry run: the job graph is built and validated, not submitted
     names = [t.unique_name for t in p.to_runner_api().components.transforms.values()]
     assert any(name.endswith(source) for name in names)
@@ -339,12 +260,14 @@ def test_gcs_upload_notification_end_to_end(
 
     def publish(resource: dict, event: str = "OBJECT_FINALIZE") -> None:
         data = json.dumps(resource).encode()
-        publisher.publish(topic, data, **_attributes(resource, event)).result(timeout=30)
+        publisher.publish(topic, data, **notification_attributes(resource, event)).result(
+            timeout=30
+        )
 
     publish(resource)
-    publish(_resource("elsewhere", "incoming/x.mp4", 7, 10))  # another bucket
-    publish(_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
-    publish(_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
+    publish(object_resource("elsewhere", "incoming/x.mp4", 7, 10))  # another bucket
+    publish(object_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
+    publish(object_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
 
     out = tmp_path / "out"
     stop = threading.Event()

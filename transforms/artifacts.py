@@ -1,15 +1,17 @@
-"""Artifacts under ``<output>/videos/<video_id>/``: deterministic paths, atomic writes."""
+"""Artifacts under ``<output>/videos/<video_id>/``: deterministic paths; ``motion.json``.
+
+Every write goes through the one atomic writer, ``transforms.io.atomic``.
+"""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import uuid
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.io.atomic import write_bytes
 from transforms.io.deadletter import FAILURES, SafeMapFn
 from transforms.motion import SegmentParams
 from transforms.records import VideoMotion
@@ -19,19 +21,6 @@ from transforms.schemas import AssetRow
 def artifact_uri(output: str, video_id: str, name: str) -> str:
     """``<output>/videos/<video_id>/<name>``."""
     return FileSystems.join(output, "videos", video_id, name)
-
-
-def write_atomically(uri: str, data: bytes, mime_type: str = "application/octet-stream") -> str:
-    """Write bytes to a temporary name beside ``uri`` and rename into place; returns the MD5."""
-    tmp = f"{uri}.tmp-{uuid.uuid4().hex}"
-    with FileSystems.create(tmp, mime_type=mime_type) as handle:
-        handle.write(data)
-    try:
-        FileSystems.rename([tmp], [uri])
-    except Exception:
-        FileSystems.delete([tmp])
-        raise
-    return hashlib.md5(data).hexdigest()
 
 
 def motion_document(motion: VideoMotion, params: SegmentParams, pose_fps: float) -> dict:
@@ -63,7 +52,7 @@ def write_motion(
     uri = artifact_uri(output, motion.video_id, "motion.json")
     doc = motion_document(motion, params, pose_fps)
     data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
-    md5 = write_atomically(uri, data, "application/json")
+    md5 = write_bytes(uri, data, "application/json")
     return AssetRow(
         video_id=motion.video_id,
         asset_type="motion",

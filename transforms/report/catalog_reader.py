@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.artifacts import artifact_uri
-from transforms.catalog import catalog_path, read_table
+from transforms.catalog.ndjson_store import catalog_path, read_table
 from transforms.io.atomic import read_bytes
 from transforms.io.uris import scheme
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.catalog import catalog_path
+from transforms.catalog.ndjson_store import catalog_path
 from transforms.errors import ReelbeamError
 from transforms.io.atomic import write_bytes
 from transforms.io.uris import absolute

@@ -1,20 +1,17 @@
-"""Building catalog rows from what the stages found (pure functions), and their composite."""
+"""Catalog rows from what the stages found: pure functions (``BuildCatalogRows`` drives them)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 
-import apache_beam as beam
-
-from transforms.io.deadletter import Clock, utc_now
 from transforms.records import VideoMotion, VideoProbe
-from transforms.schemas import AssetRow, CatalogRow, SegmentRow, VideoRow
+from transforms.schemas import AssetRow, SegmentRow, VideoRow
 from transforms.version import PIPELINE_VERSION
 
 
-def _epoch_to_datetime(seconds: float | None) -> dt.datetime | None:
+def epoch_to_datetime(seconds: float | None) -> dt.datetime | None:
+    """Seconds since the epoch as an aware UTC datetime (None stays None)."""
     if seconds is None:
         return None
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
@@ -52,7 +49,7 @@ def video_row(
         source_uri=probe.uri,
         file_name=probe.file_name,
         file_size_bytes=probe.file_size_bytes,
-        source_mtime=_epoch_to_datetime(probe.source_mtime),
+        source_mtime=epoch_to_datetime(probe.source_mtime),
         container=probe.container,
         duration_s=probe.duration_s,
         width=probe.width,
@@ -85,62 +82,3 @@ def video_row(
         indexed_at=indexed_at,
         pipeline_version=PIPELINE_VERSION,
     )
-
-
-class _AssembleFn(beam.DoFn):
-    """(video_id, {probe, motion, assets}) -> videos, segments and assets rows."""
-
-    def __init__(self, clock: Clock):
-        self._clock = clock
-        self._catalogued = beam.metrics.Metrics.counter("reelbeam", "videos_catalogued")
-
-    def process(self, element) -> Iterable[CatalogRow]:
-        _, grouped = element
-        probes = list(grouped["probe"])
-        if not probes:
-            return
-        probe = probes[0]
-        motions = list(grouped.get("motion", ()))
-        motion = motions[0] if motions else None
-        assets = sorted(grouped.get("assets", ()), key=lambda a: a.key())
-        row = video_row(probe, self._clock(), motion, assets)
-        self._catalogued.inc()
-        logging.info(
-            "catalogued %s: %s, %.1f s, %dx%d, %.3g fps%s",
-            row.video_id,
-            row.file_name,
-            row.duration_s,
-            row.display_width,
-            row.display_height,
-            row.fps,
-            f", {row.segment_count} segments" if row.segment_count is not None else "",
-        )
-        yield row
-        if motion is not None:
-            yield from segment_rows(motion)
-        yield from assets
-
-
-class BuildCatalogRows(beam.PTransform):
-    """Join each video's probe, motion and assets into its catalog rows.
-
-    Args:
-        clock: gives ``indexed_at``.
-
-    Input: ``{"probe": PCollection[VideoProbe], "motion": PCollection[VideoMotion],
-    "assets": PCollection[AssetRow]}`` (motion and assets optional).
-    Returns: a PCollection of ``VideoRow``, ``SegmentRow`` and ``AssetRow``.
-    """
-
-    def __init__(self, clock: Clock = utc_now):
-        super().__init__()
-        self._clock = clock
-
-    def expand(self, inputs: dict[str, beam.PCollection]):
-        keyed = {
-            name: pcoll | f"Key{name.title()}" >> beam.Map(lambda x: (x.video_id, x))
-            for name, pcoll in inputs.items()
-        }
-        return (
-            keyed | "Join" >> beam.CoGroupByKey() | "Rows" >> beam.ParDo(_AssembleFn(self._clock))
-        )

@@ -1,0 +1,64 @@
+"""The catalog on the embedded default: NDJSON tables under ``<output>/catalog/``, upserted by key.
+
+A run reads each existing table, replaces the rows it has new versions of, and
+writes the whole table through the one atomic writer (``transforms.io.atomic``), so
+a reader (or an interrupted run) never sees a half-written file. Rows are sorted
+by key, so a rerun over the same inputs writes the same bytes apart from the
+timestamps ``scanned_at``, ``indexed_at`` and ``failed_at``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.catalog.tables import replace_scope, upsert_rows
+from transforms.io.atomic import read_bytes, write_text
+from transforms.schemas import TABLES, CatalogRow
+
+NDJSON_MIME = "application/x-ndjson"
+
+
+def catalog_path(output: str, table: str) -> str:
+    """``<output>/catalog/<table>.jsonl``."""
+    return FileSystems.join(output, "catalog", f"{table}.jsonl")
+
+
+def read_table(output: str, table: str) -> list[dict]:
+    """Rows of one catalog table as dicts (``[]`` when it does not exist yet)."""
+    path = catalog_path(output, table)
+    if not FileSystems.exists(path):
+        return []
+    text = read_bytes(path).decode("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def write_table_atomically(output: str, table: str, rows: Sequence[Mapping]) -> str:
+    """Write rows as NDJSON, atomically (complete or not at all). Returns the path."""
+    path = catalog_path(output, table)
+    body = "".join(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+    )
+    write_text(path, body, NDJSON_MIME)
+    return path
+
+
+def upsert_tables(output: str, batch: Mapping[str, Sequence[CatalogRow]]) -> dict[str, int]:
+    """Upsert a run's rows (``{table: [rows]}``) into all four NDJSON tables.
+
+    Returns:
+        ``{table: rows written this run}`` in table order.
+    """
+    written = {}
+    for table, model in TABLES.items():
+        new_rows = batch.get(table, [])
+        rows = upsert_rows(
+            read_table(output, table), new_rows, model.KEY, replace_scope(table, batch)
+        )
+        path = write_table_atomically(output, table, rows)
+        logging.info("wrote %s (%d rows)", path, len(rows))
+        written[table] = len(new_rows)
+    return written
