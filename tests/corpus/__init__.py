@@ -1,0 +1,1 @@
+"""The real-footage corpus that scores finding people moving (issue #11)."""
