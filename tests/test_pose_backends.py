@@ -77,3 +77,14 @@ def test_each_timeline_starts_fresh_and_times_must_rise(backend, dancer):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown pose backend"):
         make_backend("openpose", b"")
+
+
+def test_image_mode_finds_the_person_in_unrelated_images(backend, dancer):
+    images = backend.images()
+    try:
+        for _, rgb in _frames(dancer, 2):
+            (person,) = images.detect(rgb)
+            assert person.shape == (33, 3)
+        assert images.detect(np.full((256, 256, 3), 128, dtype=np.uint8)) == []
+    finally:
+        images.close()
