@@ -5,6 +5,12 @@ task needs (``scripts/build_person_detector.py``): MediaPipe's own calculators t
 stretch the image to 300x300, decode the boxes against the SSD anchors of the
 ``object_detection_oid_v4`` graph and apply sigmoid scores, on the CPU or the GPU
 delegate, like the pose landmarker.
+
+One step differs from that graph and cannot be configured through the task: the task's
+own non-maximum suppression runs over the boxes of every class before the ``Person``
+filter, where the graph filters first. ``detect`` then applies the graph's suppression
+(IoU 0.5) to the people, so the result differs only where a person's box overlaps a
+better-scored box of another class by more than the task's threshold.
 """
 
 from __future__ import annotations
