@@ -173,3 +173,46 @@ def test_people_detector_none_is_the_pose_only_path(dancer):
     assert via_state.scores == direct.scores and via_state.people == direct.people
     state["backend"].close()
     plain.close()
+
+
+@pytest.fixture(scope="module")
+def crowd_clip(dancer, tmp_path_factory):
+    """Six small dancers, 768x576, 10 fps, 4.2 s: each frame is ``_crowd`` of the dance."""
+    path = tmp_path_factory.mktemp("crowd") / "crowd.mp4"
+    with av.open(str(dancer)) as source, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
+        for frame in source.decode(video=0):
+            rgb = _crowd(frame.to_ndarray(format="rgb24"))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_chunking_changes_nothing_with_the_detector(crowd_clip):
+    params = DetectParams(people=PeopleParams(detector="ssd"))
+    state: dict = {}
+    load_backend_in_child(state, None, "mediapipe-cpu", params)
+    probe = probe_video(FoundFile(str(crowd_clip), crowd_clip.stat().st_size, None, "crowd"))
+    motions = {}
+    try:
+        for chunk_s in (60.0, 2.0):
+            chunks = []
+            for chunk in chunks_of(probe, chunk_s, 1.5):
+                with open_input(str(crowd_clip)) as container:
+                    chunks.append(
+                        analyse_chunk(container, chunk, state["backend"], params, state["finder"])
+                    )
+            motions[chunk_s] = merge_chunks(chunks, SegmentParams(), 1.0 / params.pose_fps)
+    finally:
+        state["finder"].close()
+        state["backend"].close()
+    whole, chunked = motions[60.0], motions[2.0]
+    assert whole.times_s == chunked.times_s
+    assert max(whole.people) >= 5  # the small dancers are found
+    assert len(whole.segments) == len(chunked.segments) == 1
+    for a, b in zip(whole.segments, chunked.segments, strict=True):
+        assert abs(a.start_s - b.start_s) <= 0.2 + 1e-6
+        assert abs(a.end_s - b.end_s) <= 0.2 + 1e-6
