@@ -62,6 +62,7 @@ sample: $(VENV)/.installed
 
 run: $(VENV)/.installed $(MODEL) $(DETECTOR) sample
 	$(PY) -m pipelines.main --input $(SAMPLE) --output $(OUT) --pose_model $(MODEL) \
+		--detector_model $(DETECTOR) \
 		--path_pattern '$(PATH_PATTERN)' --video_id_template '$(ID_TEMPLATE)' \
 		$(RUNNER_ARGS) $(ARGS)
 

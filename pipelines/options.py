@@ -151,6 +151,12 @@ class ReelbeamOptions(PipelineOptions):
             "(whole-frame pose only).",
         )
         det.add_argument(
+            "--detector_model",
+            default=None,
+            help="Person detector .tflite, local or gs://. Default: the one `make model` "
+            "builds (models/person_detector_ssd_oidv4.tflite) or $REELBEAM_PERSON_DETECTOR.",
+        )
+        det.add_argument(
             "--detector_tiles",
             default=_RUN.detect.people.tiles,
             help="Overlapping COLSxROWS tiles the person detector also runs on, besides the "

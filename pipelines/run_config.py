@@ -178,6 +178,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
                 detector=opts.people_detector,
                 tiles=opts.detector_tiles,
                 max_people=opts.max_people,
+                model=opts.detector_model,
             ),
         ),
         segment=segment_params(opts),

@@ -3,7 +3,8 @@
 The repository is cloned (committed files only) into an empty temporary folder with no
 ``shared/`` next to it, and ``make run`` runs there with ``REELBEAM_SHARED_MEDIA`` unset and
 an empty footage cache, so the sample's footage really comes from the registries. To stay
-cheap it reuses this checkout's venv and built pose model (``VENV=``, ``MODEL=``, and
+cheap it reuses this checkout's venv, built pose model and person detector (``VENV=``,
+``MODEL=``, ``DETECTOR=`` and
 ``make -o`` so that neither is rebuilt nor its editable install repointed at the clone);
 everything else, the sample included, comes from the clone.
 """
@@ -40,10 +41,22 @@ def _model() -> pathlib.Path:
     return path.resolve()
 
 
+def _detector() -> pathlib.Path:
+    path = pathlib.Path(
+        os.environ.get(
+            "REELBEAM_PERSON_DETECTOR", REPO / "models" / "person_detector_ssd_oidv4.tflite"
+        )
+    )
+    if not path.is_file():
+        pytest.skip(f"person detector {path} not built: run `make model`")
+    return path.resolve()
+
+
 def test_make_run_in_a_bare_clone(tmp_path: pathlib.Path) -> None:
     if shutil.which("git") is None or shutil.which("make") is None:
         pytest.skip("needs git and make")
     model = _model()
+    detector = _detector()
     venv = pathlib.Path(sys.prefix).resolve()
     clone = tmp_path / "empty" / "reelbeam"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
@@ -53,7 +66,19 @@ def test_make_run_in_a_bare_clone(tmp_path: pathlib.Path) -> None:
     env["REELBEAM_CACHE"] = str(tmp_path / "cache")  # empty: the footage is fetched
     installed = f"{venv}/.installed"
     done = subprocess.run(
-        ["make", "-o", installed, "-o", str(model), "run", f"VENV={venv}", f"MODEL={model}"],
+        [
+            "make",
+            "-o",
+            installed,
+            "-o",
+            str(model),
+            "-o",
+            str(detector),
+            "run",
+            f"VENV={venv}",
+            f"MODEL={model}",
+            f"DETECTOR={detector}",
+        ],
         cwd=clone,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -215,7 +215,8 @@ def load_backend_in_child(
         state["finder"] = None
         if people.enabled:
             delegate = "gpu" if backend.endswith("gpu") else "cpu"
-            detector = PersonDetector(read_model(default_detector_path()), delegate)
+            model = read_model(people.model or default_detector_path())
+            detector = PersonDetector(model, delegate)
             state["finder"] = PeopleFinder(detector, pose.images(), people)
         state["backend_key"] = key
 

@@ -29,12 +29,15 @@ class PeopleParams:
         max_people: most people per frame given a pose of their own (crops); the
             rest are counted as dropped.
         memory_s: how long a person the detector missed stays matchable when tracking.
+        model: the detector ``.tflite``, local or ``gs://`` (None: the worker's default,
+            ``transforms.people.detector.default_detector_path``).
     """
 
     detector: str = "ssd"
     tiles: str = "3x2"
     max_people: int = 6
     memory_s: float = 1.0
+    model: str | None = None
 
     @property
     def enabled(self) -> bool:
