@@ -4,8 +4,8 @@ The repository is cloned (committed files only) into an empty temporary folder w
 ``shared/`` next to it, and ``make run`` runs there with ``REELBEAM_SHARED_MEDIA`` unset and
 an empty footage cache, so the sample's footage really comes from the registries. To stay
 cheap it reuses this checkout's venv, built pose model and person detector (``VENV=``,
-``MODEL=``, ``DETECTOR=`` and
-``make -o`` so that neither is rebuilt nor its editable install repointed at the clone);
+``MODEL=``, ``DETECTOR=`` and ``make -o`` so that none is rebuilt nor the editable install
+repointed at the clone);
 everything else, the sample included, comes from the clone.
 """
 
