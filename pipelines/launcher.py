@@ -23,7 +23,13 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines.builder import build_pipeline
 from pipelines.options import ReelbeamOptions, options_parser, validate
 from pipelines.run_config import RunConfig, run_config, split_csv
-from pipelines.runners import Capabilities, capabilities, option_problems, shared_path_warnings
+from pipelines.runners import (
+    Capabilities,
+    capabilities,
+    option_problems,
+    runs_streaming,
+    shared_path_warnings,
+)
 from pipelines.streaming import wait_streaming
 from transforms.catalog import read_table
 from transforms.find import normalize_input
@@ -291,7 +297,7 @@ def run(
     output = config.output
     sweep_temp_files(output)
     if config.stream.enabled:
-        options.view_as(StandardOptions).streaming = True
+        options.view_as(StandardOptions).streaming = runs_streaming(caps, config)
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, config, clock)

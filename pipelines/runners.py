@@ -3,7 +3,8 @@
 One table, ``RUNNERS``, maps a runner to its ``Capabilities``; the launcher asks it
 instead of matching substrings of runner names. ``option_problems`` turns options a
 runner cannot honour into usage errors (one line each, naming the runner and the
-alternative); ``shared_path_warnings`` names local paths that every worker must see.
+alternative); ``runs_streaming`` says whether a streaming source runs in streaming
+mode; ``shared_path_warnings`` names local paths that every worker must see.
 Pure: no Beam import, so it is tested without a runner.
 """
 
@@ -121,6 +122,19 @@ def option_problems(caps: Capabilities, config: RunConfig) -> list[str]:
             f"when the watch ends, which is never; {_WATCH_ALTERNATIVE}"
         )
     return problems
+
+
+def runs_streaming(caps: Capabilities, config: RunConfig) -> bool:
+    """Whether a run with a streaming source is submitted in streaming mode.
+
+    The catalog writer is stateful, so a runner without state in streaming mode
+    (Spark) runs a ``--watch`` that stops by itself as a bounded job instead. A
+    subscription, or a watch without a stop time, never gets here on such a runner:
+    ``option_problems`` refuses both.
+    """
+    if not config.stream.enabled:
+        return False
+    return caps.streaming_state or not config.stream.watch
 
 
 def shared_path_warnings(caps: Capabilities, config: RunConfig) -> list[str]:

@@ -17,6 +17,7 @@ from pipelines.runners import (
     canonical_name,
     capabilities,
     option_problems,
+    runs_streaming,
     shared_path_warnings,
 )
 from pipelines.streaming import wait_streaming
@@ -106,6 +107,15 @@ def test_watch_without_a_stop_time_needs_a_streaming_runner(runner):
 @pytest.mark.parametrize("runner", ["FlinkRunner", "DataflowRunner", "PrismRunner"])
 def test_streaming_runners_take_an_endless_watch(runner):
     assert option_problems(capabilities(runner), _config(watch="gs://b/inbox")) == []
+
+
+def test_a_stopping_watch_runs_bounded_where_streaming_has_no_state():
+    watch = _config(watch="/data/inbox", watch_stop_after_s=60)
+    assert runs_streaming(capabilities("SparkRunner"), watch) is False
+    assert runs_streaming(capabilities("FlinkRunner"), watch) is True
+    assert runs_streaming(capabilities("DirectRunner"), watch) is True
+    assert runs_streaming(capabilities("DataflowRunner"), _config(input_subscription=SUBSCRIPTION))
+    assert runs_streaming(capabilities("DirectRunner"), _config()) is False
 
 
 def test_local_paths_on_remote_workers_are_warned_about():
