@@ -1,4 +1,7 @@
-"""The launcher: parse and validate options, preflight, build, run, summarise.
+"""The launcher: parse and check options, preflight, build, run, summarise.
+
+Options are checked on their own (``pipelines.options.validate``) and against what
+the runner can do (``pipelines.runners``).
 
 Exit codes: 0 when the run finished (also when some inputs failed: they are
 failure rows), 2 for bad options, 1 when the pipeline itself broke.
