@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import pathlib
 import re
@@ -180,9 +181,10 @@ def _last_line(capsys) -> str:
 
 
 def test_portable_runner_writes_the_direct_runners_catalog(
-    worker_pool, clips, direct_catalog, tmp_path, capsys
+    worker_pool, clips, direct_catalog, tmp_path, capsys, caplog
 ):
     out = tmp_path / "out"
+    caplog.set_level(logging.WARNING)
     code = run(
         _argv(
             clips,
@@ -200,6 +202,10 @@ def test_portable_runner_writes_the_direct_runners_catalog(
     # The work ran in the pool's worker processes, not in this one.
     pids = {int(pid) for pid, _ in WORK_MESSAGE.findall(worker_pool.log.read_text())}
     assert pids and os.getpid() not in pids
+    # Its workers need not be on this machine: the launcher said where output must be.
+    assert f"--output {out} is a local path: on the PortableRunner it must be visible" in (
+        caplog.text
+    )
 
 
 def _two_worker_job_type():
