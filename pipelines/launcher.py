@@ -34,9 +34,9 @@ from pipelines.runners import (
     shared_path_warnings,
 )
 from pipelines.streaming import wait_streaming
-from transforms.catalog import read_table
+from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
-from transforms.io.credentials import use_emulator_credentials
+from transforms.io.credentials import gcs_credentials_problem, use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
 from transforms.io.uris import is_local
 from transforms.paths import glob_root, has_glob
@@ -99,6 +99,10 @@ def preflight(opts: ReelbeamOptions, config: RunConfig) -> None:
         problem = check_credentials(parse_dataset(opts.bigquery_dataset)[0])
         if problem:
             raise UsageError(f"--bigquery_dataset: {problem}")
+    remote = [*config.find.patterns, config.output, opts.input_list or "", model]
+    problem = gcs_credentials_problem([u for u in remote if u], timeout_s=4.0)
+    if problem:
+        raise UsageError(problem)
     output = config.output
     if is_local(output):
         for raw in split_csv(opts.input):
