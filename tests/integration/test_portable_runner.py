@@ -33,10 +33,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from pipelines.sample_media import write_synthetic_clip
 
 from pipelines.launcher import run
-from tests.conftest import DIRECT, REPO, fixed_clock
+from tests.helpers.media import write_synthetic_clip
+from tests.helpers.runs import DIRECT, REPO, fixed_clock
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
