@@ -1,4 +1,7 @@
-"""The launcher: parse and validate options, preflight, build, run, summarise.
+"""The launcher: parse and check options, preflight, build, run, summarise.
+
+Options are checked on their own (``pipelines.options.validate``) and against what
+the runner can do (``pipelines.runners``).
 
 Exit codes: 0 when the run finished (also when some inputs failed: they are
 failure rows), 2 for bad options, 1 when the pipeline itself broke.
@@ -23,9 +26,17 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines.builder import build_pipeline
 from pipelines.options import ReelbeamOptions, options_parser, validate
 from pipelines.run_config import RunConfig, run_config, split_csv
+from pipelines.runners import (
+    Capabilities,
+    capabilities,
+    option_problems,
+    runs_streaming,
+    shared_path_warnings,
+)
 from pipelines.streaming import wait_streaming
+from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
-from transforms.io.credentials import use_emulator_credentials
+from transforms.io.credentials import gcs_credentials_problem, use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
 from transforms.io.uris import is_local
 from transforms.paths import glob_root, has_glob
@@ -88,6 +99,10 @@ def preflight(opts: ReelbeamOptions, config: RunConfig) -> None:
         problem = check_credentials(parse_dataset(opts.bigquery_dataset)[0])
         if problem:
             raise UsageError(f"--bigquery_dataset: {problem}")
+    remote = [*config.find.patterns, config.output, opts.input_list or "", model]
+    problem = gcs_credentials_problem([u for u in remote if u], timeout_s=4.0)
+    if problem:
+        raise UsageError(problem)
     output = config.output
     if is_local(output):
         for raw in split_csv(opts.input):
@@ -141,35 +156,99 @@ def parse(argv: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def counters(result) -> dict[str, int]:
-    """reelbeam's Beam counters after a run, by name."""
+def counters(result, caps: Capabilities) -> dict[str, int] | None:
+    """reelbeam's Beam counters after a run, by name; None where the runner reports none."""
+    if not caps.metrics:
+        return None
     try:
         query = result.metrics().query(MetricsFilter().with_namespace("reelbeam"))
-    except Exception:  # some runners do not report metrics
-        return {}
+    except Exception:  # the runner has no metrics service after all
+        return None
     totals: dict[str, int] = {}
     for counter in query["counters"]:
         value = counter.committed if counter.committed is not None else counter.attempted
         totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
-    return totals
+    # Every run increments some reelbeam counter (the catalog writer counts rows even
+    # when there are none), so an empty answer means the runner dropped them.
+    return totals or None
 
 
-def summary_line(totals: dict[str, int], output: str, report: str | None = None) -> str:
-    """The last line of a run: what was catalogued and where it is."""
-    line = (
-        f"reelbeam: {totals.get('videos_catalogued', 0)} videos catalogued, "
-        f"{totals.get('inputs_failed', 0)} failed, "
-        f"{totals.get('rows_segments', 0)} segments, "
-        f"{totals.get('rows_assets', 0)} assets; output: {output}"
-    )
+def catalog_counts(output: str) -> dict[str, int]:
+    """The summary's counts read from the NDJSON catalog under ``output``.
+
+    For runners without metrics: these are the catalog's totals (earlier runs
+    included), keyed like the counters.
+    """
+    videos = read_table(output, "videos")
+    sources = {row.get("source_uri") for row in videos}
+    failures = read_table(output, "failures")
+    return {
+        "videos_catalogued": len(videos),
+        "inputs_failed": len({row.get("input_uri") for row in failures} - sources),
+        "rows_segments": len(read_table(output, "segments")),
+        "rows_assets": len(read_table(output, "assets")),
+    }
+
+
+def summary_line(
+    totals: dict[str, int] | None,
+    output: str,
+    report: str | None = None,
+    source: str = "run",
+) -> str:
+    """The last line of a run: what was catalogued and where it is.
+
+    Args:
+        totals: counts keyed like the counters, or None when nothing can count them.
+        output: where the output is.
+        report: the report page, if there is one.
+        source: ``run`` (the runner's counters) or ``catalog`` (read back from the
+            NDJSON catalog because the runner reports no metrics).
+    """
+    if totals is None:
+        line = f"reelbeam: counts unavailable (the runner reports no metrics); output: {output}"
+    else:
+        counts = (
+            f"{totals.get('videos_catalogued', 0)} videos catalogued, "
+            f"{totals.get('inputs_failed', 0)} failed, "
+            f"{totals.get('rows_segments', 0)} segments, "
+            f"{totals.get('rows_assets', 0)} assets"
+        )
+        if source == "catalog":
+            counts = f"{counts} in the catalog (the runner reports no metrics)"
+        line = f"reelbeam: {counts}; output: {output}"
     return f"{line}; report: {report}" if report else line
 
 
+def summary(result, caps: Capabilities, config: RunConfig, finished: bool = True) -> str:
+    """The summary line for a run, from its counters or else from the catalog.
+
+    Args:
+        result: the run's result.
+        caps: what the runner can do.
+        config: the run's settings.
+        finished: False for a streaming job left running on its cluster.
+    """
+    output = config.output
+    if not finished:
+        return f"reelbeam: streaming job left running on the {caps.name}; output: {output}"
+    report = (
+        None if config.sink.bigquery_dataset else FileSystems.join(output, "report", "index.html")
+    )
+    totals = counters(result, caps)
+    if totals is not None:
+        return summary_line(totals, output, report)
+    if config.sink.bigquery_dataset:  # rows went to BigQuery, not to files here
+        return summary_line(None, output)
+    return summary_line(catalog_counts(output), output, report, source="catalog")
+
+
 @contextlib.contextmanager
-def _progress(options: PipelineOptions):
-    """A live status line on a terminal for runs on this machine (DirectRunner)."""
-    runner = str(options.view_as(StandardOptions).runner or "")
-    if not sys.stderr.isatty() or "Direct" not in runner:
+def _progress(caps: Capabilities):
+    """A live status line on a terminal for runs whose workers are on this machine."""
+    # Workers append to a local file named by an environment variable: only workers
+    # on this machine (in-process or forked) can.
+    if not sys.stderr.isatty() or not caps.shares_local_files:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="reelbeam-progress-") as folder:
@@ -213,33 +292,33 @@ def run(
         if problems:
             raise UsageError("; ".join(problems))
         config = run_config(opts)
+        caps = capabilities(options.view_as(StandardOptions).runner)
+        problems = option_problems(caps, config)
+        if problems:
+            raise UsageError("; ".join(problems))
         preflight(opts, config)
-        runner = str(options.view_as(StandardOptions).runner or "")
-        if opts.watch and opts.watch_stop_after_s <= 0 and "Direct" in runner:
-            raise UsageError(
-                "--watch on the DirectRunner writes results when the watch ends: "
-                "give --watch_stop_after_s"
-            )
     except UsageError as exc:
         print(f"reelbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for warning in shared_path_warnings(caps, config):
+        logging.warning("%s", warning)
     output = config.output
     sweep_temp_files(output)
     if config.stream.enabled:
-        options.view_as(StandardOptions).streaming = True
+        options.view_as(StandardOptions).streaming = runs_streaming(caps, config)
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, config, clock)
-        with _progress(options):
+        with _progress(caps):
             result = pipeline.run()
+            finished = True
             if config.stream.enabled:
-                wait_streaming(result, config.stream)
+                finished = wait_streaming(result, config.stream, caps)
             else:
                 result.wait_until_finish()
     except Exception:
         logging.exception("the pipeline broke")
         print(f"reelbeam: error: the pipeline broke; output so far: {output}", file=sys.stderr)
         return EXIT_BROKEN
-    report = None if opts.bigquery_dataset else FileSystems.join(output, "report", "index.html")
-    print(summary_line(counters(result), output, report))
+    print(summary(result, caps, config, finished))
     return EXIT_OK

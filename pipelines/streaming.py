@@ -2,14 +2,13 @@
 
 ``streaming_sources`` adds the source to the pipeline; everything after it is the
 batch graph, on fixed windows. ``wait_streaming`` waits for (and, where asked,
-stops) the run: a watch with ``--watch_stop_after_s`` ends by itself; a
-subscription never ends, so with ``--watch_stop_after_s`` it is cancelled after
-that long.
+stops) the run through Beam's public ``wait_until_finish(duration)`` and
+``cancel()``: a watch with ``--watch_stop_after_s`` ends by itself; a subscription
+never ends, so with ``--watch_stop_after_s`` it is cancelled after that long.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 
@@ -17,6 +16,7 @@ import apache_beam as beam
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipelines.run_config import RunConfig, StreamConfig
+from pipelines.runners import Capabilities
 from transforms.io.deadletter import Clock, utc_now
 from transforms.streaming.read_new_uploads import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
 
@@ -59,44 +59,56 @@ def streaming_sources(
     return source["found"], source["failures"]
 
 
-def wait_streaming(result: PipelineResult, opts: StreamConfig) -> None:
+def wait_streaming(result: PipelineResult, opts: StreamConfig, caps: Capabilities) -> bool:
     """Wait for a streaming run; stop a subscription run after ``--watch_stop_after_s``.
 
     A watch with a stop time ends by itself and is waited for. A subscription run
     with ``--watch_stop_after_s`` is cancelled after that many seconds: whatever
-    windows have fired by then are in the catalog. Without a stop time a local run
-    is waited for until it is interrupted, and a Dataflow job is left running.
+    windows have fired by then are in the catalog. Without a stop time a job on a
+    cluster that outlives the launcher (``caps.detached``: Dataflow, Flink, Spark) is
+    left running; a run on this machine is waited for until it is interrupted.
+
+    Args:
+        result: the running pipeline.
+        opts: the run's streaming settings.
+        caps: what the runner can do (``pipelines.runners``).
+
+    Returns:
+        True when the run ended (or was stopped) here, False when it was left running.
 
     Raises:
         Whatever the pipeline raised.
     """
     stop_s = opts.watch_stop_after_s
-    if stop_s <= 0 and _is_dataflow(result):
-        logging.info("streaming job submitted; it runs until it is drained or cancelled")
-        return
+    if stop_s <= 0 and caps.detached:
+        logging.info(
+            "streaming job submitted to the %s; it runs until it is drained or cancelled",
+            caps.name,
+        )
+        return False
     if opts.watch or stop_s <= 0:
         result.wait_until_finish()
-        return
+        return True
     try:
         state = result.wait_until_finish(duration=int(stop_s * 1000))
     except NotImplementedError:  # the DirectRunner takes no duration
         _wait_then_cancel(result, stop_s)
-        return
+        return True
     if not PipelineState.is_terminal(state):
         logging.info("stopping the streaming run after %.0f s", stop_s)
         result.cancel()
-
-
-def _is_dataflow(result: PipelineResult) -> bool:
-    try:
-        from apache_beam.runners.dataflow.dataflow_runner import DataflowPipelineResult
-    except ImportError:
-        return False
-    return isinstance(result, DataflowPipelineResult)
+    return True
 
 
 def _wait_then_cancel(result: PipelineResult, stop_s: float) -> None:
-    """DirectRunner: wait in a thread; cancel the run if it is still going after ``stop_s``."""
+    """Wait in a thread; cancel the run if it is still going after ``stop_s``.
+
+    For runners whose ``wait_until_finish`` takes no duration (the DirectRunner).
+    After ``cancel()`` the DirectRunner's ``wait_until_finish`` may never return:
+    Beam has no public way to wake it, so the waiter is a daemon thread that is
+    left behind (it holds nothing and ends with the process) rather than poked
+    through private executor internals.
+    """
     errors: list[BaseException] = []
 
     def wait() -> None:
@@ -111,16 +123,6 @@ def _wait_then_cancel(result: PipelineResult, stop_s: float) -> None:
     if waiter.is_alive():
         logging.info("stopping the streaming run after %.0f s", stop_s)
         result.cancel()
-        _release_direct_waiter(result)
-        waiter.join(5.0)
+        waiter.join(2.0)  # a runner that does wake its waiter hands back its error here
     if errors:
         raise errors[0]
-
-
-def _release_direct_waiter(result: PipelineResult) -> None:
-    """Wake a DirectRunner ``wait_until_finish`` that ``cancel`` leaves blocked (best effort)."""
-    with contextlib.suppress(Exception):
-        from apache_beam.runners.direct.executor import _ExecutorServiceParallelExecutor
-
-        executor = result._executor._executor  # type: ignore[attr-defined]
-        executor.visible_updates.offer(_ExecutorServiceParallelExecutor._VisibleExecutorUpdate())

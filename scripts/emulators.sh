@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local Google Cloud emulators for the integration tests (tests/emulators.py starts them).
+# Local Google Cloud emulators for the integration tests (tests/helpers/emulators/ starts them).
 #
 #   scripts/emulators.sh install   the BigQuery emulator (local-bigquery) in its own venv
 #   scripts/emulators.sh check     say which emulators the tests will find
@@ -115,7 +115,7 @@ install_bigquery() {
     else
         "$BQ_VENV/bin/pip" install -q --disable-pip-version-check -r "$requirements"
     fi
-    # DuckDB looks for extensions under $HOME/.duckdb; tests/emulators.py sets HOME to this.
+    # DuckDB looks for extensions under $HOME/.duckdb; tests/helpers/emulators/bigquery.py sets HOME to this.
     mkdir -p "$BQ_VENV/duckdb-home"
     HOME="$BQ_VENV/duckdb-home" "$BQ_VENV/bin/python" - $DUCKDB_EXTENSIONS <<'PY'
 import sys

@@ -1,19 +1,10 @@
-"""Shared fixtures: the real clips (tests.helpers.media), a fixed clock, pipeline options."""
+"""Shared fixtures: the real clips (tests.helpers.media). Plain helpers live in tests.helpers."""
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
 
 import pytest
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
-FIXED_NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-
-
-def fixed_clock() -> dt.datetime:
-    """A clock that always says FIXED_NOW, so rows compare exactly."""
-    return FIXED_NOW
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +26,3 @@ def dancer_small(shared_media) -> pathlib.Path:
 def dancer(shared_media) -> pathlib.Path:
     """dance.mp4: H.264 600x338, 10 fps, 42 frames, 4.2 s, no audio, one keyframe."""
     return shared_media / "dance.mp4"
-
-
-DIRECT = ["--runner=DirectRunner"]

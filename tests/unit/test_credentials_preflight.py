@@ -37,3 +37,19 @@ def test_local_paths_and_the_emulator_need_no_credentials(no_credentials, monkey
     assert gcs_credentials_problem(["/nas/videos", "./out"]) is None
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9023")
     assert gcs_credentials_problem(["gs://bucket/x"]) is None
+
+
+def test_a_gs_output_without_credentials_stops_the_launch_in_seconds(
+    no_credentials, tmp_path, capsys
+):
+    from pipelines.launcher import run
+
+    (tmp_path / "in").mkdir()
+    start = time.monotonic()
+    code = run([f"--input={tmp_path / 'in'}", "--output=gs://some-bucket/out"])
+    elapsed = time.monotonic() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert elapsed < 5.0
+    assert len(err) == 1 and err[0].startswith("reelbeam: error: gs://: ")
+    assert "gcloud auth application-default login" in err[0]

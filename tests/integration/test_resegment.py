@@ -5,8 +5,8 @@ import json
 import pytest
 
 from pipelines.cli import dispatch as run
-from tests.conftest import DIRECT, fixed_clock
 from tests.helpers.media import write_freeze_motion_clip
+from tests.helpers.runs import DIRECT, fixed_clock
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import FIXED_NOW
+from tests.helpers.runs import FIXED_NOW
 from transforms.schemas import AssetRow, CatalogRow, FailureRow, SegmentRow, VideoRow
 
 

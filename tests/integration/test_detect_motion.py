@@ -16,8 +16,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import fixed_clock
 from tests.helpers.media import write_freeze_motion_clip, write_synthetic_clip
+from tests.helpers.runs import fixed_clock
 from transforms.chunk_analysis import DetectParams, analyse_chunk
 from transforms.chunks import SplitIntoChunks, chunks_of
 from transforms.detect_motion import DetectChunkFn, DetectMotion

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fixed_clock
 from tests.helpers.media import write_synthetic_clip
+from tests.helpers.runs import fixed_clock
 from transforms.media.probe import PROBE_BASE_TIMEOUT_S, probe_timeout_s, probe_video
 from transforms.probe_videos import ProbeFileFn, probe_in_child
 from transforms.records import FoundFile

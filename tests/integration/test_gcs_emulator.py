@@ -16,9 +16,9 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import fixed_clock
-from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
-from tests.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.runs import fixed_clock
 from transforms.catalog.ndjson_store import read_table, write_table_atomically
 from transforms.catalog.write_catalog import WriteCatalog
 from transforms.find import FindVideos

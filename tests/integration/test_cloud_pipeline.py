@@ -6,9 +6,9 @@ import pytest
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines.launcher import run
-from tests.conftest import fixed_clock
-from tests.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
-from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.runs import fixed_clock
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.emulators.process import (
+from tests.helpers.emulators.process import (
     HOST,
     Emulator,
     free_port,

@@ -12,9 +12,9 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.catalog_rows import asset, failure, first_run, segment, video
-from tests.conftest import FIXED_NOW, fixed_clock
-from tests.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.catalog_rows import asset, failure, first_run, segment, video
+from tests.helpers.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.runs import FIXED_NOW, fixed_clock
 from transforms.catalog.bigquery_sql import parse_dataset
 from transforms.catalog.write_catalog import WriteCatalogToBigQuery
 from transforms.schemas import (

@@ -9,7 +9,7 @@ binary or Python missing) skips the tests that use it, with the reason and the f
 
 Use them by importing the fixtures into a test module::
 
-    from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+    from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
 
     @pytest.mark.integration
     def test_x(gcs_emulator):

@@ -12,7 +12,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines.launcher import run
-from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.runs import DIRECT, fixed_clock
 from transforms.find import FindVideos
 from transforms.paths import parse_extensions
 from transforms.probe_videos import ProbeFileFn

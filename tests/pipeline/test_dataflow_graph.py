@@ -16,7 +16,7 @@ from pipelines import template_metadata
 from pipelines.builder import build_pipeline
 from pipelines.options import ReelbeamOptions
 from pipelines.run_config import run_config
-from tests.conftest import REPO
+from tests.helpers.runs import REPO
 
 DATAFLOW = [
     "--runner=DataflowRunner",

@@ -10,7 +10,7 @@ import tomllib
 import pytest
 from packaging.requirements import Requirement
 
-from tests.conftest import REPO
+from tests.helpers.runs import REPO
 
 
 def _lock() -> dict[str, str]:

@@ -25,16 +25,16 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
-from tests.conftest import fixed_clock
-from tests.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
-from tests.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
-from tests.gcs_notifications import (
+from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.gcs_notifications import (
     BUCKET,
     PROJECT,
     notification_attributes,
     notification_message,
     object_resource,
 )
+from tests.helpers.runs import fixed_clock
 from transforms.streaming.pubsub_source import NewGenerationsFn
 from transforms.streaming.read_new_uploads import UploadsToFound
 from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker

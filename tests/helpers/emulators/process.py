@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from pipelines.cli import dispatch as run
-from tests.conftest import DIRECT, REPO, fixed_clock
-from tests.hostile_corpus import build
+from tests.helpers.hostile_corpus import build
+from tests.helpers.runs import DIRECT, REPO, fixed_clock
 from transforms.encoding.readback import probe_output
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers.runs import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.catalog_rows import failure, segment, video
-from tests.conftest import fixed_clock
+from tests.helpers.catalog_rows import failure, segment, video
+from tests.helpers.runs import fixed_clock
 
 # ------------------------------------------------- the store on a fake client
 

@@ -3,7 +3,7 @@
 import json
 import pathlib
 
-from tests.conftest import FIXED_NOW, REPO
+from tests.helpers.runs import FIXED_NOW, REPO
 from transforms.catalog.ndjson_store import read_table, write_table_atomically
 from transforms.catalog.tables import upsert_rows
 from transforms.schemas import (

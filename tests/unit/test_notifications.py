@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.gcs_notifications import (
+from tests.helpers.gcs_notifications import (
     BUCKET,
     notification_attributes,
     object_resource,

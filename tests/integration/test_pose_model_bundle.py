@@ -23,7 +23,7 @@ mp = pytest.importorskip("mediapipe")
 vision = pytest.importorskip("mediapipe.tasks.python.vision")
 BaseOptions = pytest.importorskip("mediapipe.tasks.python").BaseOptions
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = Path(
     os.environ.get("REELBEAM_POSE_MODEL", REPO_ROOT / "models" / "pose_landmarker_full.task")
 )

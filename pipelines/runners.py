@@ -1,0 +1,152 @@
+"""What each Beam runner can do for reelbeam, and the launch-time checks that follow.
+
+One table, ``RUNNERS``, maps a runner to its ``Capabilities``; the launcher asks it
+instead of matching substrings of runner names. ``option_problems`` turns options a
+runner cannot honour into usage errors (one line each, naming the runner and the
+alternative); ``runs_streaming`` says whether a streaming source runs in streaming
+mode; ``shared_path_warnings`` names local paths that every worker must see.
+Pure: no Beam import, so it is tested without a runner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from transforms.io.uris import is_local
+
+if TYPE_CHECKING:  # run_config imports the transforms, and with them Beam
+    from pipelines.run_config import RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a runner does with the parts of reelbeam that not every runner supports.
+
+    Attributes:
+        name: the runner's canonical name (``DirectRunner``, ``FlinkRunner``, ...).
+        pubsub: reads ``--input_subscription`` (Beam's Python Pub/Sub read is
+            implemented by Dataflow and the DirectRunner only).
+        unbounded_watch: streams a ``--watch`` without ``--watch_stop_after_s``,
+            writing rows as windows fire instead of when the watch ends.
+        metrics: reports Beam counters after the run (the summary line reads them).
+        streaming_state: supports stateful DoFns in streaming mode (the catalog
+            writer is one).
+        shares_local_files: runs every worker on this machine, so local paths are
+            the same paths there.
+        detached: a streaming job keeps running on the cluster after the launcher
+            exits (so the launcher need not wait for it).
+    """
+
+    name: str
+    pubsub: bool = False
+    unbounded_watch: bool = False
+    metrics: bool = True
+    streaming_state: bool = True
+    shares_local_files: bool = False
+    detached: bool = False
+
+
+# Why each row says what it says:
+# - DirectRunner switches to the BundleBasedDirectRunner for Pub/Sub; a watch runs on
+#   the FnApiRunner, which writes when the watch ends, so it needs a stop time.
+# - PortableRunner is whatever the job endpoint is; the embedded Python job service
+#   runs bounded work only, so nothing unbounded is promised for it.
+# - Spark's portable runner has no state in streaming mode, so it cannot stream.
+# - Prism runs on this machine (LOOPBACK workers) and streams, but dies with the launcher.
+RUNNERS: dict[str, Capabilities] = {
+    caps.name: caps
+    for caps in (
+        Capabilities("DirectRunner", pubsub=True, shares_local_files=True),
+        Capabilities("BundleBasedDirectRunner", pubsub=True, shares_local_files=True),
+        Capabilities("SwitchingDirectRunner", pubsub=True, shares_local_files=True),
+        Capabilities("TestDirectRunner", pubsub=True, shares_local_files=True),
+        Capabilities("FnApiRunner", shares_local_files=True),
+        Capabilities("PrismRunner", unbounded_watch=True, shares_local_files=True),
+        Capabilities("DataflowRunner", pubsub=True, unbounded_watch=True, detached=True),
+        Capabilities("TestDataflowRunner", pubsub=True, unbounded_watch=True, detached=True),
+        Capabilities("PortableRunner"),
+        Capabilities("FlinkRunner", unbounded_watch=True, detached=True),
+        Capabilities("SparkRunner", streaming_state=False, detached=True),
+    )
+}
+
+# Alternatives named in usage errors.
+_PUBSUB_ALTERNATIVE = (
+    "use --runner=DataflowRunner (or DirectRunner), or --watch/--input on this runner"
+)
+_WATCH_ALTERNATIVE = (
+    "give --watch_stop_after_s (the run then ends with the watch), "
+    "or use --runner=FlinkRunner or DataflowRunner"
+)
+
+
+def canonical_name(runner: object) -> str:
+    """A runner's table key from ``--runner`` as Beam accepts it.
+
+    Beam takes ``DirectRunner``, ``direct``, ``flink``, a dotted class path, or a
+    runner instance; all map to the class name (``FlinkRunner``).
+    """
+    if runner is None or runner == "":
+        return "DirectRunner"
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    name = name.rsplit(".", 1)[-1]
+    by_lower = {key.lower(): key for key in RUNNERS}
+    for candidate in (name.lower(), f"{name.lower()}runner"):
+        if candidate in by_lower:
+            return by_lower[candidate]
+    return name
+
+
+def capabilities(runner: object) -> Capabilities:
+    """The capabilities of ``runner`` (a name, dotted path or instance).
+
+    A runner not in ``RUNNERS`` gets the most careful row: no Pub/Sub, no unbounded
+    watch, workers that may not see local files, and metrics that may be missing.
+    """
+    name = canonical_name(runner)
+    return RUNNERS.get(name) or Capabilities(name, metrics=False, streaming_state=False)
+
+
+def option_problems(caps: Capabilities, config: RunConfig) -> list[str]:
+    """Options this runner cannot honour, one line each (empty when all is well)."""
+    problems: list[str] = []
+    stream = config.stream
+    if stream.input_subscription and not caps.pubsub:
+        problems.append(
+            f"--input_subscription: the {caps.name} cannot read Pub/Sub; {_PUBSUB_ALTERNATIVE}"
+        )
+    if stream.watch and stream.watch_stop_after_s <= 0 and not caps.unbounded_watch:
+        problems.append(
+            f"--watch without --watch_stop_after_s: the {caps.name} writes results only "
+            f"when the watch ends, which is never; {_WATCH_ALTERNATIVE}"
+        )
+    return problems
+
+
+def runs_streaming(caps: Capabilities, config: RunConfig) -> bool:
+    """Whether a run with a streaming source is submitted in streaming mode.
+
+    The catalog writer is stateful, so a runner without state in streaming mode
+    (Spark) runs a ``--watch`` that stops by itself as a bounded job instead. A
+    subscription, or a watch without a stop time, never gets here on such a runner:
+    ``option_problems`` refuses both.
+    """
+    if not config.stream.enabled:
+        return False
+    return caps.streaming_state or not config.stream.watch
+
+
+def shared_path_warnings(caps: Capabilities, config: RunConfig) -> list[str]:
+    """Local paths that workers on other machines must see, one warning line each."""
+    if caps.shares_local_files:
+        return []
+    paths = [("--output", config.output)]
+    if config.stream.watch:
+        paths.append(("--watch", config.stream.watch))
+    return [
+        f"{flag} {path} is a local path: on the {caps.name} it must be visible at the same "
+        "path to every worker (shared storage such as NFS), or use gs:// or s3://"
+        for flag, path in paths
+        if is_local(path)
+    ]
