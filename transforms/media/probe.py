@@ -14,6 +14,7 @@ from fractions import Fraction
 import av
 
 from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
+from transforms.media.damage import DecodeErrors, decode_packet, demux_packets
 from transforms.media.geometry import display_size, frame_rotation_deg, stream_sar
 from transforms.media.open import open_input
 from transforms.media.streams import pick_audio_stream, pick_video_stream
@@ -26,6 +27,7 @@ MAX_SIDE = 16384
 MAX_DURATION_S = 7 * 24 * 3600.0
 _VFR_SAMPLE = 600  # index entries (or packets) looked at to tell constant from variable rate
 _VFR_TOLERANCE = 0.02  # relative spread of frame intervals still counted as constant
+_FIRST_FRAME_PACKETS = 250  # damaged packets skipped looking for a first frame, at most
 
 
 def _fraction(value) -> Fraction | None:
@@ -67,15 +69,20 @@ def _rotation_of(container, stream) -> int:
     """Clockwise display rotation in {0, 90, 180, 270}, from the first decoded frame.
 
     PyAV exposes the display matrix on frames, not streams; decoding one frame also
-    proves the stream decodes at all.
+    proves the stream decodes at all. Damaged packets before it are skipped, as every
+    decode loop skips them (``transforms.media.damage``), up to a limit.
     """
+    errors = DecodeErrors(max_errors=_FIRST_FRAME_PACKETS, source=container.name)
     try:
-        frame = next(container.decode(stream))
-    except StopIteration as exc:
-        raise CorruptMediaError("the video stream has no decodable frame") from exc
+        for packet in demux_packets(container, [stream], errors):
+            frames = decode_packet(packet, errors)
+            if frames:
+                return frame_rotation_deg(frames[0])
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
-    return frame_rotation_deg(frame)
+    except CorruptMediaError as exc:
+        raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
+    raise CorruptMediaError("the video stream has no decodable frame")
 
 
 def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
