@@ -171,7 +171,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
         ),
         chunks=ChunkConfig(chunk_s=opts.chunk_s, chunk_overlap_s=opts.chunk_overlap_s),
         model=ModelConfig(pose_model=opts.pose_model, pose_delegate=opts.pose_delegate),
-        detect=DetectParams(pose_fps=opts.pose_fps),
+        detect=DetectParams(pose_fps=opts.pose_fps, max_decode_errors=opts.max_decode_errors),
         segment=segment_params(opts),
         render=RenderParams(
             kinds=render_kinds(opts.render) or (),
@@ -183,6 +183,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
             highlight_post_s=opts.highlight_post_s,
             thumbnails=opts.thumbnails,
             timeout_s=opts.decode_timeout_s,
+            max_decode_errors=opts.max_decode_errors,
         ),
         sink=SinkConfig(
             output=output,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -24,6 +25,9 @@ KINDS = ("video", "audio")
 
 NO_LIMIT = -1
 """``max_errors`` that never fails a file for its damage."""
+
+DEFAULT_MAX_ERRORS = 1000
+"""``--max_decode_errors``: damaged packets one decoding pass conceals before the file fails."""
 
 _LOG = logging.getLogger(__name__)
 
@@ -78,6 +82,19 @@ class DecodeErrors:
     def as_dict(self) -> dict[str, int]:
         """``{"video": n, "audio": m}``, the ``decode_errors`` of a ``videos`` row."""
         return dict(self.counts)
+
+
+@dataclass(frozen=True)
+class SourceDamage:
+    """The damage a source's full decode (its proxy and ladder) concealed, per stream kind.
+
+    Attributes:
+        video_id: The source's ``video_id``.
+        counts: ``{"video": n, "audio": m}``: packets skipped, the ``videos.decode_errors``.
+    """
+
+    video_id: str
+    counts: dict[str, int]
 
 
 def _packet_time_s(packet: av.Packet) -> float | None:

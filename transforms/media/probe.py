@@ -13,7 +13,15 @@ from fractions import Fraction
 
 import av
 
-from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
+from transforms.errors import (
+    CorruptMediaError,
+    DecodeTimeoutError,
+    EmptyFileError,
+    MediaError,
+    NoVideoStreamError,
+    SourceVanishedError,
+    UnsupportedMediaError,
+)
 from transforms.media.damage import DecodeErrors, decode_packet, demux_packets
 from transforms.media.geometry import display_size, frame_rotation_deg, stream_sar
 from transforms.media.open import open_input
@@ -83,6 +91,23 @@ def _rotation_of(container, stream) -> int:
     except CorruptMediaError as exc:
         raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
     raise CorruptMediaError("the video stream has no decodable frame")
+
+
+def is_not_video(exc: BaseException) -> bool:
+    """Whether a probe failure says the file is no video at all (rather than a broken one).
+
+    FFmpeg finding no container it knows (text, XML sidecars), no video stream (audio,
+    still images), or nothing to decode; not a timeout, a crash or a vanished file.
+    """
+    if isinstance(exc, (DecodeTimeoutError, SourceVanishedError)):
+        return False
+    if isinstance(exc, (NoVideoStreamError, EmptyFileError, UnsupportedMediaError)):
+        return True
+    if isinstance(exc, CorruptMediaError):
+        return True
+    if isinstance(exc, MediaError):
+        return False  # e.g. the decoder process crashed: worth a failure row
+    return isinstance(exc, av.error.InvalidDataError)
 
 
 def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
