@@ -126,9 +126,7 @@ def test_the_whole_audio_of_a_long_source_is_placed_by_timestamps(tmp_path):
 def test_past_the_limit_the_file_fails(tmp_path):
     src = _damaged_clip(tmp_path, "mkv", "libx264", "aac")
     with pytest.raises(CorruptMediaError, match="max_decode_errors"):
-        render_ladder(
-            str(src), {240: str(tmp_path / "p.mp4")}, errors=DecodeErrors(max_errors=2)
-        )
+        render_ladder(str(src), {240: str(tmp_path / "p.mp4")}, errors=DecodeErrors(max_errors=2))
     assert not (tmp_path / "p.mp4").exists()
 
 

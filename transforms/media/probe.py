@@ -26,6 +26,7 @@ from transforms.media.damage import DecodeErrors, decode_packet, demux_packets
 from transforms.media.geometry import display_size, frame_rotation_deg, stream_sar
 from transforms.media.open import open_input
 from transforms.media.streams import pick_audio_stream, pick_video_stream
+from transforms.media.timebase import average_rate
 from transforms.records import FoundFile, VideoProbe
 
 # Sanity limits on header values: beyond them a header is lying (or the file is hostile),
@@ -71,6 +72,28 @@ def _video_timestamps(container, stream) -> list[int]:
             break
     container.seek(0)
     return timestamps
+
+
+def _demuxed_length(container, stream) -> tuple[int, float]:
+    """``(frames, duration_s)`` counted by demuxing every packet (no decoding).
+
+    For streams whose header states neither (raw elementary streams such as ``.m2v``):
+    reading packets parses the file once, far cheaper than decoding it.
+    """
+    time_base = Fraction(stream.time_base or Fraction(1, 90000))
+    count, first, end = 0, None, None
+    for packet in container.demux(stream):
+        if not packet.size:
+            continue
+        count += 1
+        if packet.pts is not None:
+            first = packet.pts if first is None else min(first, packet.pts)
+            stop = packet.pts + (packet.duration or 0)
+            end = stop if end is None else max(end, stop)
+    container.seek(0)
+    if first is None or end is None or end <= first:
+        return count, 0.0
+    return count, float((end - first) * time_base)
 
 
 def _rotation_of(container, stream) -> int:
@@ -139,7 +162,7 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         duration_s = 0.0
     start_time_s = float(stream.start_time * time_base) if stream.start_time else 0.0
 
-    fps_frac = _fraction(stream.average_rate) or _fraction(stream.guessed_rate)
+    fps_frac = _fraction(average_rate(stream)) or _fraction(stream.guessed_rate)
     if fps_frac is None:
         raise CorruptMediaError("the video stream has no frame rate")
     fps = float(fps_frac)
@@ -149,9 +172,14 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         frame_count, exact = int(stream.frames), True
     else:
         frame_count, exact = int(round(duration_s * fps)), False
-    if duration_s <= 0:
-        if not exact:
+    if duration_s <= 0 and not exact:
+        frame_count, duration_s = _demuxed_length(container, stream)
+        exact = frame_count > 0
+        if duration_s <= 0 and exact:
+            duration_s = frame_count / fps
+        if duration_s <= 0:
             raise CorruptMediaError("the video stream has no duration")
+    elif duration_s <= 0:
         duration_s = frame_count / fps
     if duration_s > MAX_DURATION_S:
         raise CorruptMediaError(f"absurd duration {duration_s:.0f} s in the header")

@@ -17,6 +17,7 @@ import numpy as np
 from transforms.media.damage import DecodeErrors, decode_stream
 from transforms.media.geometry import display_size
 from transforms.media.streams import pick_video_stream
+from transforms.media.timebase import frame_rate
 from transforms.records import Chunk
 
 GATE_SIZE = (64, 36)  # (w, h) of the grey thumbnail the still-frame gate compares
@@ -84,7 +85,7 @@ def iter_samples(
     first_ctx, first_owned, end = grid_range(chunk, pose_fps)
     if first_ctx >= end:
         return
-    src_fps = float(stream.average_rate or stream.guessed_rate or 30)
+    src_fps = float(frame_rate(stream))
     tol = 0.5 / src_fps
     ctx_start = first_ctx / pose_fps
     if ctx_start > 0:

@@ -154,7 +154,7 @@ def add_audio_stream(
     assert isinstance(stream, AudioStream)
     stream.layout = channel_layout(channels)
     stream.time_base = Fraction(1, rate)
-    if codec == "aac":
+    if codec in ("aac", "wmav2"):  # wmav2 has no default bitrate: it does not open without
         stream.codec_context.bit_rate = 64_000 * channels
     return stream
 
