@@ -157,3 +157,11 @@ def test_the_pipeline_catalogs_damage_and_makes_every_artifact(tmp_path):
     assert run(argv, clock=fixed_clock) == 0
     (again,) = _rows(out, "videos")
     assert again["decode_errors"] == video["decode_errors"]
+
+
+def test_a_damaged_first_packet_does_not_fail_the_probe(tmp_path):
+    src = tmp_path / "first.mkv"
+    write_synthetic_clip(src, duration_s=3.0, fps=FPS, gop_size=FPS)
+    damage_packets(src, "video", count=1, at=0.0)
+    probe = probe_video(FoundFile(str(src), src.stat().st_size, None, "first"))
+    assert (probe.width, probe.height) == (320, 240) and probe.rotation_deg == 0

@@ -109,9 +109,7 @@ def _rotation_of(container, stream) -> int:
             frames = decode_packet(packet, errors)
             if frames:
                 return frame_rotation_deg(frames[0])
-    except av.error.FFmpegError as exc:
-        raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
-    except CorruptMediaError as exc:
+    except (av.error.FFmpegError, CorruptMediaError) as exc:
         raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
     raise CorruptMediaError("the video stream has no decodable frame")
 
