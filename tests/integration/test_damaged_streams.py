@@ -165,3 +165,19 @@ def test_a_damaged_first_packet_does_not_fail_the_probe(tmp_path):
     damage_packets(src, "video", count=1, at=0.0)
     probe = probe_video(FoundFile(str(src), src.stat().st_size, None, "first"))
     assert (probe.width, probe.height) == (320, 240) and probe.rotation_deg == 0
+
+
+def test_a_long_damaged_source_is_rendered_in_chunks_with_its_damage_counted(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _damaged_clip(folder, "mkv", "libx264", "ac3")
+    (folder / "clean.mkv").unlink()
+    out = tmp_path / "out"
+    argv = [f"--input={folder}", f"--output={out}", "--render=proxy", "--render_chunk_s=2"]
+    assert run([*argv, *DIRECT], clock=fixed_clock) == 0
+    assert _rows(out, "failures") == []
+    (video,) = _rows(out, "videos")
+    assert video["decode_errors"]["audio"] > 0 and video["decode_errors"]["video"] > 0
+    proxy = probe_output(video["proxy_uri"])
+    assert abs(proxy["duration_s"] - video["duration_s"]) <= 1 / FPS + 1e-6
+    assert not list(out.rglob("parts"))
