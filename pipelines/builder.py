@@ -18,6 +18,7 @@ from transforms.detect_motion import DetectMotion
 from transforms.find import FindVideos
 from transforms.io.deadletter import Clock, utc_now
 from transforms.merge import MergeSegments
+from transforms.paths import ANY_EXTENSION
 from transforms.probe_videos import ProbeVideos
 from transforms.render_videos import RenderVideos
 from transforms.report import WriteReport
@@ -62,7 +63,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
             clock=clock,
         )
         found, find_failures = batch["found"], batch["failures"]
-    probed = found | "ProbeVideos" >> ProbeVideos(clock, config.decode_timeout_s)
+    any_file = ANY_EXTENSION in find.extensions
+    probed = found | "ProbeVideos" >> ProbeVideos(clock, config.decode_timeout_s, any_file)
 
     params = config.segment
     pose_fps = config.detect.pose_fps
@@ -90,6 +92,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         "probe": probed.probes,
         "motion": motion,
         "assets": assets,
+        "damage": rendered["damage"],
     } | "BuildCatalogRows" >> BuildCatalogRows(clock)
     failures = (
         find_failures,

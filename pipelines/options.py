@@ -97,7 +97,9 @@ class ReelbeamOptions(PipelineOptions):
         find.add_argument(
             "--extensions",
             default=",".join(FindConfig.extensions),
-            help="Video file extensions to take, comma-separated, any case.",
+            help="Video file extensions to take, comma-separated, any case; '*' takes any "
+            "file and lets the probe decide (files that are not video are counted, not "
+            "failure rows).",
         )
         find.add_argument(
             "--path_pattern",
@@ -266,6 +268,13 @@ class ReelbeamOptions(PipelineOptions):
             help="A file or chunk whose decoding takes longer fails (0: sized to the input, "
             "60 s plus 4x the media duration).",
         )
+        ren.add_argument(
+            "--max_decode_errors",
+            type=int,
+            default=_RUN.render.max_decode_errors,
+            help="Damaged packets one decoding pass skips and conceals (as the ffmpeg CLI "
+            "does) before the file fails (-1: no limit).",
+        )
         out = parser.add_argument_group("output: where results go")
         out.add_argument(
             "--output",
@@ -379,6 +388,8 @@ def validate(opts: ReelbeamOptions) -> list[str]:
         problems.append(f"--detector_tiles: {exc}")
     if opts.max_people < 0:
         problems.append("--max_people must be >= 0")
+    if opts.max_decode_errors < -1:
+        problems.append("--max_decode_errors must be >= 0, or -1 for no limit")
     if opts.chunk_overlap_s >= opts.chunk_s > 0:
         problems.append("--chunk_overlap_s must be shorter than --chunk_s")
     return problems

@@ -174,6 +174,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
         model=ModelConfig(pose_model=opts.pose_model, pose_delegate=opts.pose_delegate),
         detect=DetectParams(
             pose_fps=opts.pose_fps,
+            max_decode_errors=opts.max_decode_errors,
             people=PeopleParams(
                 detector=opts.people_detector,
                 tiles=opts.detector_tiles,
@@ -192,6 +193,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
             highlight_post_s=opts.highlight_post_s,
             thumbnails=opts.thumbnails,
             timeout_s=opts.decode_timeout_s,
+            max_decode_errors=opts.max_decode_errors,
         ),
         sink=SinkConfig(
             output=output,

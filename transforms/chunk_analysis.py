@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from transforms.errors import CorruptMediaError
+from transforms.media.damage import DEFAULT_MAX_ERRORS, DecodeErrors
 from transforms.media.open import open_input
 from transforms.media.sampling import Sample, analysis_size, iter_samples, to_rgb
 from transforms.media.streams import pick_video_stream
@@ -47,12 +48,15 @@ class DetectParams:
             fires on really still stretches.
         people: the person detector before pose (``PeopleParams``); it runs only where
             ``analyse_chunk`` is given a ``PeopleFinder``.
+        max_decode_errors: damaged packets a chunk skips (its samples take the next frame
+            that decodes) before it fails (-1: no limit).
     """
 
     pose_fps: float = 5.0
     max_side: int = 640
     gate_threshold: float = 4.0
     people: PeopleParams = PeopleParams()
+    max_decode_errors: int = DEFAULT_MAX_ERRORS
 
 
 def _prefetch(samples: Iterator[Sample], prepare, depth: int = 6) -> Iterator[Sample]:
@@ -151,7 +155,9 @@ def analyse_chunk(
     id_base = chunk.index * TRACK_IDS_PER_CHUNK
     timeline = backend.timeline()
     try:
-        for sample in _prefetch(iter_samples(container, chunk, params.pose_fps), prepare):
+        errors = DecodeErrors(params.max_decode_errors, source=chunk.uri)
+        samples = iter_samples(container, chunk, params.pose_fps, errors)
+        for sample in _prefetch(samples, prepare):
             if sample.rgb is None:
                 current = prev_people if prev_people is not None else []
                 saved += sample.owned

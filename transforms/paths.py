@@ -12,12 +12,14 @@ DEFAULT_EXTENSIONS = (
     "mp4", "m4v", "mov", "avi", "mkv", "webm", "mxf", "ts", "mts", "m2ts", "mpg", "mpeg",
     "m2v", "vob", "wmv", "asf", "flv", "3gp", "3g2", "dv", "ogv",
 )  # fmt: skip
+ANY_EXTENSION = "*"
+"""``--extensions '*'``: take any file and let the probe decide whether it is a video."""
 _TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 def parse_extensions(text: str) -> tuple[str, ...]:
-    """``"mp4, .MOV"`` -> ``("mp4", "mov")``: lower case, no dots, no blanks."""
+    """``"mp4, .MOV"`` -> ``("mp4", "mov")``: lower case, no dots, no blanks (``*`` stays)."""
     exts = tuple(e.strip().lower().lstrip(".") for e in text.split(",") if e.strip())
     return tuple(dict.fromkeys(exts))
 
@@ -27,8 +29,8 @@ def is_wanted(uri: str, extensions: tuple[str, ...], root: str = "") -> bool:
 
     Skips hidden files and files in hidden folders below ``root`` (``.*``),
     temporary and partial downloads (``*.part``, ``*.tmp``), and other extensions.
-    The extension test ignores case. Folders above ``root`` (the input the user
-    named) may be hidden: the user chose them.
+    The extension test ignores case; ``*`` among ``extensions`` takes any extension.
+    Folders above ``root`` (the input the user named) may be hidden: the user chose them.
     """
     rel = uri[len(root) :] if root and uri.startswith(root) else uri.split("://", 1)[-1]
     parts = [p for p in rel.split("/") if p]
@@ -39,7 +41,17 @@ def is_wanted(uri: str, extensions: tuple[str, ...], root: str = "") -> bool:
     name = parts[-1].lower()
     if name.endswith(_TEMP_SUFFIXES):
         return False
-    return posixpath.splitext(name)[1].lstrip(".") in extensions
+    return ANY_EXTENSION in extensions or extension_of(name) in extensions
+
+
+def extension_of(uri: str) -> str:
+    """The file extension of ``uri``, lower case, without the dot (``""`` when none)."""
+    return posixpath.splitext(uri.rstrip("/").lower())[1].lstrip(".")
+
+
+def has_video_extension(uri: str) -> bool:
+    """True when ``uri`` ends in one of the container extensions of ``DEFAULT_EXTENSIONS``."""
+    return extension_of(uri) in DEFAULT_EXTENSIONS
 
 
 def has_glob(pattern: str) -> bool:

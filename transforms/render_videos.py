@@ -17,7 +17,14 @@ import apache_beam as beam
 from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.progress import report
 from transforms.records import VideoMotion
-from transforms.render.fns import ASSETS, EncodeChunkFn, JoinFn, PlanChunksFn, RenderVideoFn
+from transforms.render.fns import (
+    ASSETS,
+    DAMAGE,
+    EncodeChunkFn,
+    JoinFn,
+    PlanChunksFn,
+    RenderVideoFn,
+)
 from transforms.render.jobs import RenderJob, RenderParams, rungs_for
 
 
@@ -38,6 +45,8 @@ class RenderVideos(beam.PTransform):
     """Probes (+ motion) -> every artifact, as ``assets`` rows; ``failures`` at stage render.
 
     Input: ``{"probe": PCollection[VideoProbe], "motion": PCollection[VideoMotion]}``.
+    Output: ``{"assets": ..., "failures": ..., "damage": PCollection[SourceDamage]}``, the
+    last with what decoding each whole source for its proxy and ladder concealed.
 
     Args:
         output: ``--output`` folder or ``gs://`` prefix.
@@ -59,10 +68,10 @@ class RenderVideos(beam.PTransform):
         jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
         whole = jobs | "Render" >> beam.ParDo(
             RenderVideoFn(self._output, self._params, self._clock)
-        ).with_outputs(FAILURES, main=ASSETS)
+        ).with_outputs(FAILURES, DAMAGE, main=ASSETS)
         planned = jobs | "PlanChunks" >> beam.ParDo(
             PlanChunksFn(self._output, self._params, self._clock)
-        ).with_outputs(FAILURES, ASSETS, main="chunks")
+        ).with_outputs(FAILURES, ASSETS, DAMAGE, main="chunks")
         encoded = (
             planned.chunks
             | "FanOut" >> beam.Reshuffle()
@@ -76,7 +85,7 @@ class RenderVideos(beam.PTransform):
             | "GroupParts" >> beam.GroupByKey()
             | "JoinParts"
             >> beam.ParDo(JoinFn(self._output, self._params, self._clock)).with_outputs(
-                FAILURES, main=ASSETS
+                FAILURES, DAMAGE, main=ASSETS
             )
         )
         assets = (
@@ -90,4 +99,9 @@ class RenderVideos(beam.PTransform):
             encoded[FAILURES],
             joined[FAILURES],
         ) | "AllRenderFailures" >> beam.Flatten()
-        return {"assets": assets, "failures": failures}
+        damage = (
+            whole[DAMAGE],
+            planned[DAMAGE],
+            joined[DAMAGE],
+        ) | "AllDamage" >> beam.Flatten()
+        return {"assets": assets, "failures": failures, "damage": damage}

@@ -83,6 +83,11 @@ class VideoRow(CatalogRow):
     segment_count: int | None = Field(description="Motion segments found (None when not analysed).")
     motion_s_total: float | None = Field(description="Seconds covered by motion segments.")
     failed_chunks: int | None = Field(description="Analysis chunks that failed (see failures).")
+    decode_errors: dict[str, int] | None = Field(
+        default=None,
+        description="Damaged packets skipped and concealed while decoding the whole source "
+        "for its proxy, per stream kind ({'video': n, 'audio': m}); None when not rendered.",
+    )
     proxy_uri: str | None = Field(description="URI of the 720p proxy, when rendered.")
     proxy_size_bytes: int | None = Field(description="Size of the proxy in bytes.")
     highlights_uri: str | None = Field(description="URI of the highlight reel (None: no segments).")

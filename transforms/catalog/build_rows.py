@@ -28,7 +28,9 @@ class _AssembleFn(beam.DoFn):
         motions = list(grouped.get("motion", ()))
         motion = motions[0] if motions else None
         assets = sorted(grouped.get("assets", ()), key=lambda a: a.key())
-        row = video_row(probe, self._clock(), motion, assets)
+        damage = next(iter(grouped.get("damage", ())), None)
+        counts = damage.counts if damage is not None else None
+        row = video_row(probe, self._clock(), motion, assets, counts)
         self._catalogued.inc()
         logging.info(
             "catalogued %s: %s, %.1f s, %dx%d, %.3g fps%s",
@@ -53,7 +55,8 @@ class BuildCatalogRows(beam.PTransform):
         clock: gives ``indexed_at``.
 
     Input: ``{"probe": PCollection[VideoProbe], "motion": PCollection[VideoMotion],
-    "assets": PCollection[AssetRow]}`` (motion and assets optional).
+    "assets": PCollection[AssetRow], "damage": PCollection[SourceDamage]}`` (all but probe
+    optional).
     Returns: a PCollection of ``VideoRow``, ``SegmentRow`` and ``AssetRow``.
     """
 

@@ -39,8 +39,13 @@ def video_row(
     indexed_at: dt.datetime,
     motion: VideoMotion | None = None,
     assets: Iterable[AssetRow] = (),
+    decode_errors: dict[str, int] | None = None,
 ) -> VideoRow:
-    """The ``videos`` row of one source from its probe, motion and rendered assets."""
+    """The ``videos`` row of one source from its probe, motion, rendered assets and damage.
+
+    ``decode_errors`` is what decoding the whole source for its proxy concealed, per stream
+    kind (``SourceDamage.counts``); None when it was not decoded whole.
+    """
     by_type = {a.asset_type: a for a in assets}
     proxy = by_type.get("proxy")
     highlights = by_type.get("highlights")
@@ -74,6 +79,7 @@ def video_row(
             round(sum(s.end_s - s.start_s for s in motion.segments), 3) if motion else None
         ),
         failed_chunks=len(motion.failed_chunks) if motion else None,
+        decode_errors=dict(decode_errors) if decode_errors is not None else None,
         proxy_uri=proxy.uri if proxy else None,
         proxy_size_bytes=proxy.size_bytes if proxy else None,
         highlights_uri=highlights.uri if highlights else None,

@@ -9,6 +9,7 @@ import av
 import numpy as np
 from av.audio.frame import AudioFrame
 
+from transforms.media.damage import DecodeErrors, decode_stream
 from transforms.media.timebase import ticks
 
 _AAC_RATES = frozenset(
@@ -150,12 +151,17 @@ def audio_frames_from(
     stream: av.audio.stream.AudioStream,
     src_start_s: Fraction,
     origin_s: Fraction,
+    errors: DecodeErrors | None = None,
 ) -> Iterator[AudioFrame]:
-    """Decoded audio frames from a little before ``src_start_s`` (seconds from the origin)."""
+    """Decoded audio frames from a little before ``src_start_s`` (seconds from the origin).
+
+    Damaged packets are skipped and counted in ``errors`` (raised without it); the placer
+    fills the gap they leave with silence, so later audio keeps its time.
+    """
     target_s = origin_s + src_start_s - _AUDIO_SEEK_MARGIN_S
     time_base = Fraction(stream.time_base or Fraction(1, stream.codec_context.sample_rate))
     container.seek(max(0, ticks(target_s, time_base)), stream=stream, backward=True)
-    yield from container.decode(stream)
+    yield from decode_stream(container, stream, errors)
 
 
 class PulledAudio:

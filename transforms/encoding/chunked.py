@@ -23,6 +23,7 @@ from transforms.encoding.settings import EncodeSettings
 from transforms.encoding.transcode import transcode
 from transforms.errors import CorruptMediaError
 from transforms.io.atomic import local_target
+from transforms.media.damage import DecodeErrors, decode_stream
 from transforms.media.open import open_input
 from transforms.media.streams import pick_audio_stream, pick_video_stream
 
@@ -102,6 +103,7 @@ def encode_video_range(
     settings: EncodeSettings | None = None,
     start_s: float = 0.0,
     end_s: float | None = None,
+    errors: DecodeErrors | None = None,
 ) -> RenditionInfo:
     """Encode the video frames in ``[start_s, end_s)`` to a video-only MP4 chunk.
 
@@ -116,18 +118,23 @@ def encode_video_range(
         settings: Encoding settings; must be the same for every chunk of a join.
         start_s: First frame time to include (seconds).
         end_s: Frames at or after this time are excluded; None: to the end.
+        errors: Damaged packets, counted (see ``transcode``).
 
     Returns:
         What was written.
     """
     settings = settings or EncodeSettings()
     windows = [(float(start_s), None if end_s is None else float(end_s))]
-    return transcode(src, {height: dst}, settings, windows, with_audio=False, faststart=False)[
-        height
-    ]
+    outputs = {height: dst}
+    infos = transcode(
+        src, outputs, settings, windows, with_audio=False, faststart=False, errors=errors
+    )
+    return infos[height]
 
 
-def encode_audio(src: str, dst: str, settings: EncodeSettings | None = None) -> float | None:
+def encode_audio(
+    src: str, dst: str, settings: EncodeSettings | None = None, errors: DecodeErrors | None = None
+) -> float | None:
     """Encode the whole source's audio once, to an AAC ``.m4a``, for :func:`join_chunks`.
 
     Samples are placed by timestamp relative to the video stream's start, exactly as
@@ -137,6 +144,7 @@ def encode_audio(src: str, dst: str, settings: EncodeSettings | None = None) -> 
         src: Source video, local path or ``gs://`` URI.
         dst: Local output path (MP4/M4A).
         settings: Only ``audio_bitrate`` is used.
+        errors: Damaged audio packets: skipped (their time becomes silence) and counted.
 
     Returns:
         Audio duration in seconds, or None (nothing written) when the source has no audio.
@@ -163,7 +171,7 @@ def encode_audio(src: str, dst: str, settings: EncodeSettings | None = None) -> 
 
                 placer = AudioPlacer(astream, origin_s, [sink])
                 placer.begin(Fraction(0), Fraction(0), placer.source_end_s)
-                for frame in container.decode(astream):
+                for frame in decode_stream(container, astream, errors):
                     placer.feed(frame)
                 placer.end(None)
                 sink(None)

@@ -17,6 +17,7 @@ from transforms.encoding.mux import RenditionInfo
 from transforms.encoding.settings import EncodeSettings
 from transforms.encoding.transcode import transcode
 from transforms.io.atomic import write_bytes
+from transforms.media.damage import DecodeErrors
 from transforms.records import Segment
 
 __all__ = ["highlight_windows", "otio_document", "render_highlights", "write_otio"]
@@ -64,6 +65,7 @@ def render_highlights(
     windows: Sequence[tuple[float, float]],
     settings: EncodeSettings | None = None,
     height: int = 720,
+    errors: DecodeErrors | None = None,
 ) -> RenditionInfo:
     """Render the highlight reel: the windows' frames and audio, cut frame-exactly, one MP4.
 
@@ -78,6 +80,7 @@ def render_highlights(
         windows: ``[(start_s, end_s), ...]`` from :func:`highlight_windows`.
         settings: Encoding settings.
         height: Output height in pixels, never upscaled (see ``media.geometry.target_size``).
+        errors: Damaged packets: skipped and counted (see ``transforms.media.damage``).
 
     Returns:
         What was written.
@@ -93,7 +96,10 @@ def render_highlights(
         if not 0 <= start < end:
             raise ValueError(f"bad highlight window ({start}, {end})")
     settings = settings or EncodeSettings()
-    return transcode(src, {height: dst}, settings, spans, with_audio=True, faststart=True)[height]
+    infos = transcode(
+        src, {height: dst}, settings, spans, with_audio=True, faststart=True, errors=errors
+    )
+    return infos[height]
 
 
 def _rational_time(value: float, rate: float) -> dict:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from transforms.encoding.mux import RenditionInfo
 from transforms.encoding.settings import EncodeSettings
 from transforms.encoding.transcode import transcode
+from transforms.media.damage import DecodeErrors
 
 
 def render_ladder(
@@ -15,6 +16,7 @@ def render_ladder(
     settings: EncodeSettings | None = None,
     start_s: float | None = None,
     end_s: float | None = None,
+    errors: DecodeErrors | None = None,
 ) -> dict[int, RenditionInfo]:
     """Encode a proxy and ladder renditions from ONE decode of the source.
 
@@ -30,6 +32,8 @@ def render_ladder(
         settings: Encoding settings (defaults: CRF 23, preset fast, libx264).
         start_s: Encode only frames at or after this time (seconds from the source's start).
         end_s: Encode only frames before this time; None: to the end.
+        errors: Damaged packets of both streams: skipped, as the ffmpeg CLI conceals them,
+            and counted here (see ``transforms.media.damage``).
 
     Returns:
         Rung height -> what was written.
@@ -41,7 +45,9 @@ def render_ladder(
     settings = settings or EncodeSettings()
     whole = start_s is None and end_s is None
     windows = None if whole else [(float(start_s or 0.0), end_s)]
-    return transcode(src, outputs, settings, windows, with_audio=True, faststart=True)
+    return transcode(
+        src, outputs, settings, windows, with_audio=True, faststart=True, errors=errors
+    )
 
 
 def encode_ladder_range(
@@ -50,6 +56,7 @@ def encode_ladder_range(
     settings: EncodeSettings | None = None,
     start_s: float = 0.0,
     end_s: float | None = None,
+    errors: DecodeErrors | None = None,
 ) -> dict[int, RenditionInfo]:
     """Encode one frame range ``[start_s, end_s)`` to every rung from ONE decode, video only.
 
@@ -63,7 +70,10 @@ def encode_ladder_range(
         settings: Encoding settings; the same for every chunk of a join.
         start_s: First frame time to include (seconds).
         end_s: Frames at or after this time are excluded; None: to the end.
+        errors: Damaged video packets, counted (see :func:`render_ladder`).
     """
     settings = settings or EncodeSettings()
     windows = [(float(start_s), None if end_s is None else float(end_s))]
-    return transcode(src, outputs, settings, windows, with_audio=False, faststart=False)
+    return transcode(
+        src, outputs, settings, windows, with_audio=False, faststart=False, errors=errors
+    )

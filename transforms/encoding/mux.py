@@ -13,7 +13,7 @@ import av
 from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
-from transforms.encoding.settings import EncodeSettings, video_encoder_options
+from transforms.encoding.settings import DEFAULT_THREADS, EncodeSettings, video_encoder_options
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +133,7 @@ class EncoderOutput:
         stream.time_base = time_base
         ctx = stream.codec_context
         ctx.time_base = time_base
-        ctx.thread_count = settings.threads
+        ctx.thread_count = settings.threads or DEFAULT_THREADS
         # PyAV defaults encoders to slice threads; x264 compresses better and runs faster
         # with frame threads, as the ffmpeg CLI uses them.
         ctx.thread_type = "AUTO"

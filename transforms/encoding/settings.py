@@ -40,6 +40,10 @@ _NVENC_PRESETS = {
 }
 
 
+DEFAULT_THREADS = 4
+"""Encoder threads when ``EncodeSettings.threads`` is 0: fixed, so output is machine-independent."""
+
+
 @dataclasses.dataclass(frozen=True)
 class EncodeSettings:
     """How to encode video and audio.
@@ -51,7 +55,9 @@ class EncodeSettings:
             ``p1`` ... ``p7``. NVENC presets (``p1`` ... ``p7``) are accepted as they are.
         encoder: ``libx264`` (CPU) or ``h264_nvenc`` (NVIDIA GPU).
         audio_bitrate: AAC bitrate in bit/s for the whole stream (all channels).
-        threads: Encoder threads; 0 lets the encoder choose (about 1.5 per core for x264).
+        threads: Encoder threads; 0 takes ``DEFAULT_THREADS``. Never the machine's core
+            count: x264's frame threads shape its output, and the same source and settings
+            must give the same bytes on any worker.
     """
 
     crf: int = 23
@@ -105,8 +111,11 @@ def video_encoder_options(settings: EncodeSettings) -> tuple[str, dict[str, str]
     """The encoder name and its options for ``settings``: one interface, two implementations.
 
     libx264 gets ``crf``/``preset`` as they are, High profile (``8x8dct``, so even
-    ``ultrafast`` is High) and ``stitchable=1`` (headers do not depend on the content, so
-    separately encoded chunks share one SPS/PPS and can be joined). h264_nvenc gets the equivalent constant-quality VBR: ``rc=vbr``, ``cq=<crf>``,
+    ``ultrafast`` is High), ``stitchable=1`` (headers do not depend on the content, so
+    separately encoded chunks share one SPS/PPS and can be joined) and ``mbtree=0``: with the
+    macroblock tree on, this x264 gave different bytes for the same frames from one encode to
+    the next (e.g. a 426x240 rung, one run in three), and artifacts must be byte-identical
+    across runs; CRF rate control without it costs some bitrate on still footage. h264_nvenc gets the equivalent constant-quality VBR: ``rc=vbr``, ``cq=<crf>``,
     ``b=0`` (no bitrate cap) and a ``p1``..``p7`` preset ranked like the x264 one.
 
     Args:
@@ -132,7 +141,7 @@ def video_encoder_options(settings: EncodeSettings) -> tuple[str, dict[str, str]
         "profile": "high",
         # 8x8dct keeps the High profile with ``ultrafast`` (which turns it off and would
         # give Constrained Baseline); the other presets have it on anyway.
-        "x264-params": "stitchable=1:8x8dct=1",
+        "x264-params": "stitchable=1:8x8dct=1:mbtree=0",
     }
 
 

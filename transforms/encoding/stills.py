@@ -20,6 +20,7 @@ from PIL import Image
 
 from transforms.encoding.filters import FramePipe
 from transforms.io.atomic import write_bytes
+from transforms.media.damage import DecodeErrors
 from transforms.media.geometry import frame_rotation_deg, size_for_width, stream_sar
 from transforms.media.open import open_input
 from transforms.media.reader import VideoReader
@@ -144,8 +145,13 @@ def preview_times(
     return sorted(times)[:limit]
 
 
-def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]:
-    """Upright, square-pixel RGB pictures ``width`` wide of the frames shown at ``times``."""
+def _pictures(
+    src: str, times: Sequence[float], width: int, errors: DecodeErrors | None
+) -> list[Image.Image]:
+    """Upright, square-pixel RGB pictures ``width`` wide of the frames shown at ``times``.
+
+    Damaged packets are skipped and counted in ``errors`` (a fresh, unlimited count when None).
+    """
     if width < 2:
         raise ValueError(f"width must be >= 2, got {width}")
     order = sorted(range(len(times)), key=lambda i: times[i])
@@ -154,7 +160,7 @@ def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]
         stream = pick_video_stream(container)
         stream.thread_type = "AUTO"
         sar = stream_sar(stream)
-        reader = VideoReader(container, stream)
+        reader = VideoReader(container, stream, errors=errors or DecodeErrors(source=src))
         pipe: FramePipe | None = None
         interlaced = False
         cache: tuple[int, Image.Image] | None = None
@@ -181,7 +187,11 @@ def _pictures(src: str, times: Sequence[float], width: int) -> list[Image.Image]
 
 
 def write_thumbnails(
-    src: str, times: Sequence[float], out_paths: Sequence[str], width: int = 320
+    src: str,
+    times: Sequence[float],
+    out_paths: Sequence[str],
+    width: int = 320,
+    errors: DecodeErrors | None = None,
 ) -> list[ImageInfo]:
     """Write one JPEG per time: the frame shown then, upright, square pixels, ``width`` wide.
 
@@ -194,6 +204,7 @@ def write_thumbnails(
             video (after the last frame gives the last frame).
         out_paths: Local output path per time.
         width: Picture width in pixels; the height follows the display aspect (even).
+        errors: Damaged packets: skipped and counted (see ``transforms.media.damage``).
 
     Returns:
         One ``ImageInfo`` per time, in the order given.
@@ -206,7 +217,8 @@ def write_thumbnails(
     if not times:
         return []
     infos = []
-    for time_s, path, picture in zip(times, out_paths, _pictures(src, times, width), strict=True):
+    pictures = _pictures(src, times, width, errors)
+    for time_s, path, picture in zip(times, out_paths, pictures, strict=True):
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
         data = buffer.getvalue()
@@ -232,6 +244,7 @@ def write_preview(
     seconds: float = 4.0,
     fps: float = 8,
     width: int = 320,
+    errors: DecodeErrors | None = None,
 ) -> ImageInfo:
     """Write a short looping animated WebP sampled from the motion segments.
 
@@ -243,12 +256,13 @@ def write_preview(
         seconds: Preview length in seconds (see :func:`preview_times`).
         fps: Preview frame rate.
         width: Picture width in pixels.
+        errors: Damaged packets: skipped and counted (see ``transforms.media.damage``).
 
     Returns:
         What was written (``frame_count`` pictures, ``duration_s`` play time).
     """
     times = preview_times(segments, duration_s, seconds, fps)
-    pictures = _pictures(src, times, width)
+    pictures = _pictures(src, times, width, errors)
     frame_ms = max(1, round(1000 / fps))
     buffer = io.BytesIO()
     pictures[0].save(

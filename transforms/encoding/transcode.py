@@ -30,6 +30,7 @@ from transforms.encoding.mux import EncoderOutput, RenditionInfo, rendition_info
 from transforms.encoding.settings import EncodeSettings
 from transforms.errors import CorruptMediaError
 from transforms.io.atomic import local_target
+from transforms.media.damage import DecodeErrors
 from transforms.media.geometry import frame_rotation_deg, stream_sar, target_size
 from transforms.media.open import open_input
 from transforms.media.reader import VideoReader
@@ -73,6 +74,7 @@ def transcode(
     *,
     with_audio: bool,
     faststart: bool,
+    errors: DecodeErrors | None = None,
 ) -> dict[int, RenditionInfo]:
     """Decode ``src`` once and encode every output (rung height -> local path) from it.
 
@@ -87,16 +89,20 @@ def transcode(
         windows: Source time ranges to lay end to end; None: the whole file.
         with_audio: Encode the source's audio too (when it has some).
         faststart: Write ``moov`` before ``mdat`` (``movflags=+faststart``).
+        errors: Where damaged packets (skipped, as the ffmpeg CLI conceals them) are counted,
+            with the limit past which the source fails; None: counted nowhere, no limit.
 
     Returns:
         Rung height -> what was written.
 
     Raises:
-        NoVideoStreamError, CorruptMediaError: the source has no (decodable) video in range.
-        av.error.FFmpegError: decoding or encoding failed.
+        NoVideoStreamError, CorruptMediaError: the source has no (decodable) video in range,
+            or more damaged packets than ``errors`` allows.
+        av.error.FFmpegError: encoding failed.
     """
     if not outputs:
         raise ValueError("no outputs to render")
+    errors = errors if errors is not None else DecodeErrors(source=src)
     heights = list(outputs)
     with open_input(src) as container:
         vstream = pick_video_stream(container)
@@ -124,6 +130,7 @@ def transcode(
                     vstream,
                     audio=astream if in_pass else None,
                     on_audio=placer.feed if in_pass and placer is not None else None,
+                    errors=errors,
                 )
                 tb = reader.time_base
                 pipe: FramePipe | None = None
@@ -164,7 +171,7 @@ def transcode(
                                 other, other_stream = audio_source
                                 assert other_stream is not None
                                 frames = audio_frames_from(
-                                    other, other_stream, rel * tb, placer.origin_s
+                                    other, other_stream, rel * tb, placer.origin_s, errors
                                 )
                                 pulled = PulledAudio(placer, frames)
                         frame.pts = out_tick + rel - first

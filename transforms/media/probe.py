@@ -13,10 +13,20 @@ from fractions import Fraction
 
 import av
 
-from transforms.errors import CorruptMediaError, NoVideoStreamError, UnsupportedMediaError
+from transforms.errors import (
+    CorruptMediaError,
+    DecodeTimeoutError,
+    EmptyFileError,
+    MediaError,
+    NoVideoStreamError,
+    SourceVanishedError,
+    UnsupportedMediaError,
+)
+from transforms.media.damage import DecodeErrors, decode_packet, demux_packets
 from transforms.media.geometry import display_size, frame_rotation_deg, stream_sar
 from transforms.media.open import open_input
 from transforms.media.streams import pick_audio_stream, pick_video_stream
+from transforms.media.timebase import average_rate
 from transforms.records import FoundFile, VideoProbe
 
 # Sanity limits on header values: beyond them a header is lying (or the file is hostile),
@@ -26,6 +36,7 @@ MAX_SIDE = 16384
 MAX_DURATION_S = 7 * 24 * 3600.0
 _VFR_SAMPLE = 600  # index entries (or packets) looked at to tell constant from variable rate
 _VFR_TOLERANCE = 0.02  # relative spread of frame intervals still counted as constant
+_FIRST_FRAME_PACKETS = 250  # damaged packets skipped looking for a first frame, at most
 
 
 def _fraction(value) -> Fraction | None:
@@ -63,19 +74,61 @@ def _video_timestamps(container, stream) -> list[int]:
     return timestamps
 
 
+def _demuxed_length(container, stream) -> tuple[int, float]:
+    """``(frames, duration_s)`` counted by demuxing every packet (no decoding).
+
+    For streams whose header states neither (raw elementary streams such as ``.m2v``):
+    reading packets parses the file once, far cheaper than decoding it.
+    """
+    time_base = Fraction(stream.time_base or Fraction(1, 90000))
+    count, first, end = 0, None, None
+    for packet in container.demux(stream):
+        if not packet.size:
+            continue
+        count += 1
+        if packet.pts is not None:
+            first = packet.pts if first is None else min(first, packet.pts)
+            stop = packet.pts + (packet.duration or 0)
+            end = stop if end is None else max(end, stop)
+    container.seek(0)
+    if first is None or end is None or end <= first:
+        return count, 0.0
+    return count, float((end - first) * time_base)
+
+
 def _rotation_of(container, stream) -> int:
     """Clockwise display rotation in {0, 90, 180, 270}, from the first decoded frame.
 
     PyAV exposes the display matrix on frames, not streams; decoding one frame also
-    proves the stream decodes at all.
+    proves the stream decodes at all. Damaged packets before it are skipped, as every
+    decode loop skips them (``transforms.media.damage``), up to a limit.
     """
+    errors = DecodeErrors(max_errors=_FIRST_FRAME_PACKETS, source=container.name)
     try:
-        frame = next(container.decode(stream))
-    except StopIteration as exc:
-        raise CorruptMediaError("the video stream has no decodable frame") from exc
-    except av.error.FFmpegError as exc:
+        for packet in demux_packets(container, [stream], errors):
+            frames = decode_packet(packet, errors)
+            if frames:
+                return frame_rotation_deg(frames[0])
+    except (av.error.FFmpegError, CorruptMediaError) as exc:
         raise CorruptMediaError(f"the first video frame does not decode: {exc}") from exc
-    return frame_rotation_deg(frame)
+    raise CorruptMediaError("the video stream has no decodable frame")
+
+
+def is_not_video(exc: BaseException) -> bool:
+    """Whether a probe failure says the file is no video at all (rather than a broken one).
+
+    FFmpeg finding no container it knows (text, XML sidecars), no video stream (audio,
+    still images), or nothing to decode; not a timeout, a crash or a vanished file.
+    """
+    if isinstance(exc, (DecodeTimeoutError, SourceVanishedError)):
+        return False
+    if isinstance(exc, (NoVideoStreamError, EmptyFileError, UnsupportedMediaError)):
+        return True
+    if isinstance(exc, CorruptMediaError):
+        return True
+    if isinstance(exc, MediaError):
+        return False  # e.g. the decoder process crashed: worth a failure row
+    return isinstance(exc, av.error.InvalidDataError)
 
 
 def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
@@ -107,7 +160,7 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         duration_s = 0.0
     start_time_s = float(stream.start_time * time_base) if stream.start_time else 0.0
 
-    fps_frac = _fraction(stream.average_rate) or _fraction(stream.guessed_rate)
+    fps_frac = _fraction(average_rate(stream)) or _fraction(stream.guessed_rate)
     if fps_frac is None:
         raise CorruptMediaError("the video stream has no frame rate")
     fps = float(fps_frac)
@@ -117,9 +170,14 @@ def probe_container(container, found: FoundFile, scanned_at: dt.datetime) -> Vid
         frame_count, exact = int(stream.frames), True
     else:
         frame_count, exact = int(round(duration_s * fps)), False
-    if duration_s <= 0:
-        if not exact:
+    if duration_s <= 0 and not exact:
+        frame_count, duration_s = _demuxed_length(container, stream)
+        exact = frame_count > 0
+        if duration_s <= 0 and exact:
+            duration_s = frame_count / fps
+        if duration_s <= 0:
             raise CorruptMediaError("the video stream has no duration")
+    elif duration_s <= 0:
         duration_s = frame_count / fps
     if duration_s > MAX_DURATION_S:
         raise CorruptMediaError(f"absurd duration {duration_s:.0f} s in the header")

@@ -10,6 +10,7 @@ import av
 from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
+from transforms.media.damage import DecodeErrors, decode_packet, demux_packets
 from transforms.media.timebase import frame_rate, ticks
 
 _FORWARD_S = 2.0  # decode forward instead of seeking when the next cut starts this close
@@ -20,7 +21,9 @@ class VideoReader:
 
     Frame times are ``rel`` ticks: ``pts - stream.start_time`` in the stream's time base.
     When ``on_audio`` is given, the audio stream's frames decoded along the way (same demux
-    pass, file order) are handed to it; that mode never seeks.
+    pass, file order) are handed to it; that mode never seeks. With ``errors``, packets
+    their decoder rejects are skipped and counted there (the frame before lasts until the
+    next one decodes), as the ffmpeg CLI conceals them; without, the error is raised.
     """
 
     def __init__(
@@ -29,11 +32,13 @@ class VideoReader:
         stream: av.video.stream.VideoStream,
         audio: av.audio.stream.AudioStream | None = None,
         on_audio: Callable[[AudioFrame], None] | None = None,
+        errors: DecodeErrors | None = None,
     ) -> None:
         self._container = container
         self._stream = stream
         self._audio = audio if on_audio is not None else None
         self._on_audio = on_audio
+        self.errors = errors
         self.time_base = Fraction(stream.time_base or Fraction(1, 90000))
         self.origin = int(stream.start_time or 0)
         self.rate = frame_rate(stream)
@@ -50,13 +55,13 @@ class VideoReader:
 
     def _frames(self) -> Iterator[VideoFrame]:
         streams = [self._stream] + ([self._audio] if self._audio is not None else [])
-        for packet in self._container.demux(*streams):
+        for packet in demux_packets(self._container, streams, self.errors):
             if self._audio is not None and packet.stream is self._audio:
                 assert self._on_audio is not None
-                for aframe in packet.decode():
+                for aframe in decode_packet(packet, self.errors):
                     self._on_audio(aframe)
                 continue
-            for frame in packet.decode():
+            for frame in decode_packet(packet, self.errors):
                 self.frames_decoded += 1
                 yield frame
 

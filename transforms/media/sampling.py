@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
+from transforms.media.damage import DecodeErrors, decode_stream
 from transforms.media.geometry import display_size
 from transforms.media.streams import pick_video_stream
+from transforms.media.timebase import frame_rate
 from transforms.records import Chunk
 
 GATE_SIZE = (64, 36)  # (w, h) of the grey thumbnail the still-frame gate compares
@@ -65,13 +67,17 @@ def grid_range(chunk: Chunk, pose_fps: float) -> tuple[int, int, int]:
 
 
 def iter_samples(
-    container: av.container.InputContainer, chunk: Chunk, pose_fps: float
+    container: av.container.InputContainer,
+    chunk: Chunk,
+    pose_fps: float,
+    errors: DecodeErrors | None = None,
 ) -> Iterator[Sample]:
     """Decode a chunk's range once and yield one frame per grid time, in order.
 
     Each grid time ``k / pose_fps`` takes the first frame at or after it (half a
     frame early counts); a frame that would serve two grid times serves the first
-    only, so no sample repeats a frame.
+    only, so no sample repeats a frame. Packets the decoder rejects are skipped and counted
+    in ``errors`` (raised without it): the grid time they held takes the next frame.
     """
     stream = pick_video_stream(container)
     stream.thread_type = "AUTO"
@@ -79,7 +85,7 @@ def iter_samples(
     first_ctx, first_owned, end = grid_range(chunk, pose_fps)
     if first_ctx >= end:
         return
-    src_fps = float(stream.average_rate or stream.guessed_rate or 30)
+    src_fps = float(frame_rate(stream))
     tol = 0.5 / src_fps
     ctx_start = first_ctx / pose_fps
     if ctx_start > 0:
@@ -87,7 +93,7 @@ def iter_samples(
         container.seek(target, stream=stream, backward=True, any_frame=False)
     k = first_ctx
     last_pts = None
-    for frame in container.decode(stream):
+    for frame in decode_stream(container, stream, errors):
         if frame.pts is None:
             continue
         t = float(frame.pts * time_base) - chunk.stream_start_s

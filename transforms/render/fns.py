@@ -18,6 +18,7 @@ from transforms.encoding.chunked import plan_render_chunks
 from transforms.io.atomic import remove
 from transforms.io.deadletter import Clock
 from transforms.io.failsafe import IsolatedFn
+from transforms.media.damage import DecodeErrors, SourceDamage
 from transforms.progress import report
 from transforms.render.jobs import (
     RenderChunk,
@@ -29,8 +30,9 @@ from transforms.render.jobs import (
     rungs_for,
     wanted_kinds,
 )
-from transforms.render.manifest import Manifest
+from transforms.render.manifest import Manifest, Rendered
 from transforms.render.work import (
+    counted_in_child,
     encode_chunk_in_child,
     join_in_child,
     keyframe_times_in_child,
@@ -41,8 +43,17 @@ from transforms.schemas import AssetRow
 ASSETS = "assets"
 """Tag of the render DoFns' ``AssetRow`` output."""
 
+DAMAGE = "damage"
+"""Tag of the ``SourceDamage`` output: what decoding a whole source (the ladder) concealed."""
+
 LADDER = "ladder"
 """The artifact kind of the proxy and its renditions (failure rows' ``artifact``)."""
+
+
+def damage_of(job: RenderJob, rendered: Rendered) -> Iterator[pvalue.TaggedOutput]:
+    """The ``damage`` output of a rendered ladder (nothing for kinds that decode part of it)."""
+    if rendered.decode_errors is not None:
+        yield pvalue.TaggedOutput(DAMAGE, SourceDamage(job.video_id, rendered.decode_errors))
 
 
 class RenderFn(IsolatedFn):
@@ -61,6 +72,11 @@ class RenderFn(IsolatedFn):
         super().__init__(clock)
         self._output = output
         self._params = params
+
+    def counted(self, fn, job: RenderJob, args: tuple, timeout_s: float):
+        """``fn`` run isolated, damaged packets counted: ``(result, decode_errors)``."""
+        limit = self._params.max_decode_errors
+        return self.call_isolated(counted_in_child, (fn, limit, job.probe.uri, *args), timeout_s)
 
     def render_failure(
         self, exc: Exception, job: RenderJob, artifact: str, chunk_index: int | None = None
@@ -83,23 +99,29 @@ class RenderVideoFn(RenderFn):
         for kind in wanted_kinds(job, self._params):
             key = kind_key(kind, job, self._params)
             try:
-                rows = manifest.cached(kind, key)
-                if rows is not None:
-                    report("artifacts_reused", len(rows))
+                rendered = manifest.cached(kind, key)
+                if rendered is not None:
+                    report("artifacts_reused", len(rendered.rows))
                 else:
-                    rows = self.call_isolated(
+                    rows, counts = self.counted(
                         render_kind_in_child,
+                        job,
                         (kind, job, self._output, self._params),
                         render_timeout_s(job, self._params),
                     )
-                    manifest.record(kind, key, rows)
+                    # Only the ladder decodes every packet of both streams: its count is the
+                    # source's; the other kinds decode parts of it.
+                    rendered = Rendered(rows, counts if kind == LADDER else None)
+                    manifest.record(kind, key, rendered)
                     report("artifacts_rendered", len(rows))
                     if kind == LADDER:
                         report("seconds_encoded", int(job.probe.duration_s))
+                        report("decode_errors", sum(counts.values()))
             except Exception as exc:
                 yield self.render_failure(exc, job, kind)
                 continue
-            yield from rows
+            yield from rendered.rows
+            yield from damage_of(job, rendered)
 
 
 class PlanChunksFn(RenderFn):
@@ -131,24 +153,28 @@ class PlanChunksFn(RenderFn):
         except Exception as exc:
             yield self.render_failure(exc, job, LADDER)
             return
-        for row in cached or ():
-            yield pvalue.TaggedOutput(ASSETS, row)
+        if cached is not None:
+            for row in cached.rows:
+                yield pvalue.TaggedOutput(ASSETS, row)
+            yield from damage_of(job, cached)
         for i, (start, end) in enumerate(ranges):
             last = i == len(ranges) - 1
             yield RenderChunk(job, i, len(ranges), start, None if last else end, rungs, key)
 
 
 class EncodeChunkFn(RenderFn):
-    """RenderChunk -> (video_id, (chunk, part uris)); a failed range is a failure row."""
+    """RenderChunk -> (video_id, (chunk, part uris, damage)); a failed range is a failure row."""
 
     WORKER_NAME = "reelbeam-encode"
 
     def process(self, chunk: RenderChunk) -> Iterator[Any]:
         end = chunk.end_s if chunk.end_s is not None else chunk.job.probe.duration_s
         share = (end - chunk.start_s) / max(chunk.job.probe.duration_s, 1e-6)
+        counts: dict[str, int] = {}
         try:
-            parts = self.call_isolated(
+            parts, counts = self.counted(
                 encode_chunk_in_child,
+                chunk.job,
                 (chunk, self._output, self._params),
                 render_timeout_s(chunk.job, self._params, share),
             )
@@ -157,7 +183,7 @@ class EncodeChunkFn(RenderFn):
             parts = None
         else:
             report("seconds_encoded", int(end - chunk.start_s))
-        yield chunk.job.video_id, (chunk, parts)
+        yield chunk.job.video_id, (chunk, parts, counts)
 
 
 class JoinFn(RenderFn):
@@ -166,28 +192,38 @@ class JoinFn(RenderFn):
     WORKER_NAME = "reelbeam-join"
 
     def process(
-        self, element: tuple[str, Iterable[tuple[RenderChunk, dict[int, str] | None]]]
+        self,
+        element: tuple[str, Iterable[tuple[RenderChunk, dict[int, str] | None, dict[str, int]]]],
     ) -> Iterator[AssetRow | pvalue.TaggedOutput]:
         _, results = element
         results = sorted(results, key=lambda r: r[0].index)
         first = results[0][0]
         job, rungs = first.job, first.rungs
-        part_uris = [uri for _, parts in results if parts for uri in parts.values()]
+        part_uris = [uri for _, parts, _ in results if parts for uri in parts.values()]
         try:
-            missing = first.count - sum(1 for _, p in results if p)
+            missing = first.count - sum(1 for _, p, _ in results if p)
             if missing:
                 raise RuntimeError(f"{missing} of {first.count} render chunks failed; not joined")
-            parts = {h: [p[h] for _, p in results] for h, _, _ in rungs}
-            rows = self.call_isolated(
+            parts = {h: [p[h] for _, p, _ in results] for h, _, _ in rungs}
+            rows, audio_counts = self.counted(
                 join_in_child,
+                job,
                 (job, parts, rungs, self._output, self._params),
                 render_timeout_s(job, self._params, 0.5),
             )
-            Manifest(self._output, job.video_id).record(LADDER, first.key, rows)
+            # The chunks decoded the video (ranges tile it), the join the audio, once each.
+            total = DecodeErrors(source=job.probe.uri)
+            for _, _, counts in results:
+                total.merge(counts)
+            total.merge(audio_counts)
+            rendered = Rendered(rows, total.as_dict())
+            Manifest(self._output, job.video_id).record(LADDER, first.key, rendered)
+            report("decode_errors", total.total)
         except Exception as exc:
             yield self.render_failure(exc, job, LADDER)
         else:
-            yield from rows
+            yield from rendered.rows
+            yield from damage_of(job, rendered)
         finally:
             remove(part_uris)
             # Local file systems keep the emptied folder; object stores have none.

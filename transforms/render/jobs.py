@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from transforms.encoding.settings import EncodeSettings
+from transforms.media.damage import DEFAULT_MAX_ERRORS
 from transforms.media.geometry import target_size
 from transforms.records import Segment, VideoProbe
 
@@ -29,6 +30,7 @@ class RenderParams:
     highlight_post_s: float = 3.0
     thumbnails: int = 6
     timeout_s: float = 0.0
+    max_decode_errors: int = DEFAULT_MAX_ERRORS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ every file of the kind is in place, so it never names a missing or partial file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from apache_beam.io.filesystems import FileSystems
@@ -58,6 +59,20 @@ def video_asset_row(video_id: str, asset_type: str, uri: str, info: RenditionInf
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """An artifact kind as rendered: its asset rows and, for the ladder, the damage it met.
+
+    Attributes:
+        rows: The ``assets`` rows of its files.
+        decode_errors: Damaged packets per stream kind that decoding the whole source
+            concealed (the proxy and ladder pass), None for the other kinds.
+    """
+
+    rows: list[AssetRow]
+    decode_errors: dict[str, int] | None = None
+
+
 class Manifest:
     """Which artifacts of a video are complete, for which source and parameters."""
 
@@ -68,8 +83,8 @@ class Manifest:
     def _uri(self, kind: str) -> str:
         return artifact_uri(self._output, self._video_id, f".render/{kind}.json")
 
-    def cached(self, kind: str, key: str) -> list[AssetRow] | None:
-        """The asset rows of a complete artifact with this key, or None."""
+    def cached(self, kind: str, key: str) -> Rendered | None:
+        """A complete artifact kind rendered with this key, or None."""
         uri = self._uri(kind)
         if not FileSystems.exists(uri):
             return None
@@ -81,9 +96,11 @@ class Manifest:
             found = FileSystems.match([row.uri])[0].metadata_list
             if not found or found[0].size_in_bytes != row.size_bytes:
                 return None
-        return rows
+        return Rendered(rows, doc.get("decode_errors"))
 
-    def record(self, kind: str, key: str, rows: list[AssetRow]) -> None:
-        """Record ``rows`` as the complete artifact ``kind`` rendered with ``key``."""
-        doc = {"key": key, "assets": [r.model_dump(mode="json") for r in rows]}
+    def record(self, kind: str, key: str, rendered: Rendered) -> None:
+        """Record ``rendered`` as the complete artifact ``kind`` rendered with ``key``."""
+        doc = {"key": key, "assets": [r.model_dump(mode="json") for r in rendered.rows]}
+        if rendered.decode_errors is not None:
+            doc["decode_errors"] = rendered.decode_errors
         write_text(self._uri(kind), json.dumps(doc), "application/json")

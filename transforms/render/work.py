@@ -12,6 +12,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -21,30 +23,47 @@ from transforms.encoding.highlights import highlight_windows, render_highlights,
 from transforms.encoding.ladder import encode_ladder_range, render_ladder
 from transforms.encoding.stills import thumbnail_times, write_preview, write_thumbnails
 from transforms.io.atomic import local_target, remove
+from transforms.media.damage import DecodeErrors
 from transforms.render.jobs import RenderChunk, RenderJob, RenderParams, rungs_for
 from transforms.render.manifest import asset_row, video_asset_row
 from transforms.schemas import AssetRow
 
 
-def render_ladder_whole(job: RenderJob, output: str, params: RenderParams) -> list[AssetRow]:
-    """Proxy and ladder of a short source from one decode."""
+def counted_in_child(
+    state: dict, fn: Callable[..., Any], max_errors: int, source: str, *args
+) -> tuple[Any, dict[str, int]]:
+    """Run ``fn(state, *args, errors=...)`` and return its result and the damage it met.
+
+    Damaged packets are skipped and counted (``transforms.media.damage``); past
+    ``max_errors`` (``--max_decode_errors``) the call fails with ``CorruptMediaError``.
+    """
+    errors = DecodeErrors(max_errors, source=source)
+    return fn(state, *args, errors=errors), errors.as_dict()
+
+
+def render_ladder_whole(
+    job: RenderJob, output: str, params: RenderParams, errors: DecodeErrors | None = None
+) -> list[AssetRow]:
+    """Proxy and ladder of a short source from one decode (damage counted in ``errors``)."""
     rungs = rungs_for(job.probe, params)
     if not rungs:
         return []
     uris = {h: artifact_uri(output, job.video_id, name) for h, _, name in rungs}
     with contextlib.ExitStack() as stack:
         paths = {h: stack.enter_context(local_target(uri)) for h, uri in uris.items()}
-        infos = render_ladder(job.probe.uri, paths, params.settings)
+        infos = render_ladder(job.probe.uri, paths, params.settings, errors=errors)
     return [video_asset_row(job.video_id, kind, uris[h], infos[h]) for h, kind, _ in rungs]
 
 
-def render_thumbnails(job: RenderJob, output: str, params: RenderParams) -> list[AssetRow]:
+def render_thumbnails(
+    job: RenderJob, output: str, params: RenderParams, errors: DecodeErrors | None = None
+) -> list[AssetRow]:
     """Evenly spaced thumbnails plus a poster inside the strongest segment."""
     times = thumbnail_times(job.probe.duration_s, params.thumbnails, job.segments)
     uris = [artifact_uri(output, job.video_id, f"thumbs/{i:03d}.jpg") for i in range(len(times))]
     with contextlib.ExitStack() as stack:
         paths = [stack.enter_context(local_target(uri)) for uri in uris]
-        infos = write_thumbnails(job.probe.uri, times, paths)
+        infos = write_thumbnails(job.probe.uri, times, paths, errors=errors)
     return [
         asset_row(
             job.video_id,
@@ -60,11 +79,13 @@ def render_thumbnails(job: RenderJob, output: str, params: RenderParams) -> list
     ]
 
 
-def render_preview(job: RenderJob, output: str, params: RenderParams) -> list[AssetRow]:
+def render_preview(
+    job: RenderJob, output: str, params: RenderParams, errors: DecodeErrors | None = None
+) -> list[AssetRow]:
     """A short animated WebP from the segments (from the start when there are none)."""
     uri = artifact_uri(output, job.video_id, "preview.webp")
     with local_target(uri) as path:
-        info = write_preview(job.probe.uri, path, job.segments, job.probe.duration_s)
+        info = write_preview(job.probe.uri, path, job.segments, job.probe.duration_s, errors=errors)
     return [
         asset_row(
             job.video_id,
@@ -79,7 +100,9 @@ def render_preview(job: RenderJob, output: str, params: RenderParams) -> list[As
     ]
 
 
-def render_reel(job: RenderJob, output: str, params: RenderParams) -> list[AssetRow]:
+def render_reel(
+    job: RenderJob, output: str, params: RenderParams, errors: DecodeErrors | None = None
+) -> list[AssetRow]:
     """The highlight reel and/or its OpenTimelineIO edit; nothing when there are no segments."""
     windows = highlight_windows(
         job.segments, job.probe.duration_s, params.highlight_pre_s, params.highlight_post_s
@@ -93,7 +116,7 @@ def render_reel(job: RenderJob, output: str, params: RenderParams) -> list[Asset
         uri = stale[0]
         with local_target(uri) as path:
             info = render_highlights(
-                job.probe.uri, path, windows, params.settings, params.proxy_height
+                job.probe.uri, path, windows, params.settings, params.proxy_height, errors
             )
         rows.append(video_asset_row(job.video_id, "highlights", uri, info))
     if "timeline" in params.kinds:
@@ -125,10 +148,15 @@ _RENDERERS = {
 
 
 def render_kind_in_child(
-    state: dict, kind: str, job: RenderJob, output: str, params: RenderParams
+    state: dict,
+    kind: str,
+    job: RenderJob,
+    output: str,
+    params: RenderParams,
+    errors: DecodeErrors | None = None,
 ) -> list[AssetRow]:
     """Render one artifact kind (``ladder``, ``thumbnails``, ``preview``, ``reel``)."""
-    return _RENDERERS[kind](job, output, params)
+    return _RENDERERS[kind](job, output, params, errors)
 
 
 def keyframe_times_in_child(state: dict, src: str) -> list[float]:
@@ -143,7 +171,11 @@ def part_uri(output: str, chunk: RenderChunk, height: int) -> str:
 
 
 def encode_chunk_in_child(
-    state: dict, chunk: RenderChunk, output: str, params: RenderParams
+    state: dict,
+    chunk: RenderChunk,
+    output: str,
+    params: RenderParams,
+    errors: DecodeErrors | None = None,
 ) -> dict[int, str]:
     """Encode one frame range to every rung; returns rung height -> part URI."""
     parts = {}
@@ -153,7 +185,9 @@ def encode_chunk_in_child(
             uri = part_uri(output, chunk, height)
             paths[height] = stack.enter_context(local_target(uri))
             parts[height] = uri
-        encode_ladder_range(chunk.job.probe.uri, paths, params.settings, chunk.start_s, chunk.end_s)
+        encode_ladder_range(
+            chunk.job.probe.uri, paths, params.settings, chunk.start_s, chunk.end_s, errors
+        )
     return parts
 
 
@@ -164,6 +198,7 @@ def join_in_child(
     rungs: tuple[tuple[int, str, str], ...],
     output: str,
     params: RenderParams,
+    errors: DecodeErrors | None = None,
 ) -> list[AssetRow]:
     """Download the parts, encode the audio once, join every rung by stream copy."""
     folder = tempfile.mkdtemp(prefix="reelbeam-join-")
@@ -171,7 +206,7 @@ def join_in_child(
         audio = None
         if job.probe.has_audio:
             audio = os.path.join(folder, "audio.m4a")
-            if encode_audio(job.probe.uri, audio, params.settings) is None:
+            if encode_audio(job.probe.uri, audio, params.settings, errors) is None:
                 audio = None
         rows = []
         for height, kind, name in rungs:

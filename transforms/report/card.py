@@ -68,6 +68,28 @@ def _audio(video: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def decode_errors_text(video: Mapping[str, Any]) -> str:
+    """``"video 3 · audio 2"``: damaged packets concealed per stream kind ("" when none)."""
+    counts = video.get("decode_errors")
+    if not isinstance(counts, Mapping):
+        return ""
+    parts = []
+    for kind, n in sorted(counts.items()):
+        value = finite_number(n)
+        if value:
+            parts.append(f"{kind} {int(value):,}")
+    return " · ".join(parts)
+
+
+def _damage_badge(video: Mapping[str, Any]) -> str:
+    text = decode_errors_text(video)
+    if not text:
+        return ""
+    total = sum(int(finite_number(n) or 0) for n in video["decode_errors"].values())
+    label = f"{total:,} damaged packet{'s' if total != 1 else ''} concealed"
+    return f'<span class="badge warn" title="{escape(text)}">{escape(label)}</span>'
+
+
 def _facts(video: Mapping[str, Any]) -> str:
     fps = finite_number(video.get("fps"))
     rate = f"{fps:.3g} fps" if fps else "–"
@@ -88,6 +110,8 @@ def _facts(video: Mapping[str, Any]) -> str:
         ("Video", escape(" · ".join(codec))),
         ("Frame rate", rate if "badge" in rate else escape(rate)),
         ("Audio", escape(_audio(video))),
+        *([("Damage", escape(decode_errors_text(video) + " packets concealed"))]
+          if decode_errors_text(video) else []),
         ("File", escape(bytes_text(video.get("file_size_bytes")))
          + (f' <span class="muted">· {escape(container)}</span>' if container else "")),
         ("Modified", escape(time_text(video.get("source_mtime")))),
@@ -228,6 +252,9 @@ def render_card(
             f'<a class="badge warn" href="#failures">{len(failures)} failure'
             f"{'s' if len(failures) != 1 else ''}</a>"
         )
+    damage = _damage_badge(video)
+    if damage:
+        badges.append(damage)
     source = str(video.get("source_uri") or "")
     folder = source[: len(source) - len(base_name(source))] if source.endswith(name) else ""
     timeline = render_timeline_svg(

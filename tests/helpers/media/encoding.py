@@ -154,16 +154,28 @@ def add_audio_stream(
     assert isinstance(stream, AudioStream)
     stream.layout = channel_layout(channels)
     stream.time_base = Fraction(1, rate)
-    if codec == "aac":
+    if codec in ("aac", "wmav2"):  # wmav2 has no default bitrate: it does not open without
         stream.codec_context.bit_rate = 64_000 * channels
     return stream
 
 
+CLICK_S = 0.01  # length of one click of ``ToneWriter(click_every_s=...)``
+
+
 class ToneWriter:
-    """Encode a sine tone (one pitch per channel) in pieces, so it interleaves with video."""
+    """Encode a sine tone (one pitch per channel) in pieces, so it interleaves with video.
+
+    With ``click_every_s`` the tone sounds only for ``CLICK_S`` at every multiple of it and
+    is silent between: clicks whose onsets mark known times, to check audio sync.
+    """
 
     def __init__(
-        self, container: OutputContainer, stream: AudioStream, rate: int, channels: int
+        self,
+        container: OutputContainer,
+        stream: AudioStream,
+        rate: int,
+        channels: int,
+        click_every_s: float | None = None,
     ) -> None:
         self._container = container
         self._stream = stream
@@ -171,6 +183,7 @@ class ToneWriter:
         self._channels = channels
         self._layout = channel_layout(channels)
         self._written = 0
+        self._click_every_s = click_every_s
 
     def write_until(self, seconds: float) -> None:
         """Encode samples up to ``seconds`` (rounded to a whole sample)."""
@@ -181,6 +194,9 @@ class ToneWriter:
             t = (np.arange(self._written, self._written + count) / self._rate)[np.newaxis, :]
             hz = np.array(TONE_HZ[: self._channels])[:, np.newaxis]
             samples = (0.2 * np.sin(2.0 * np.pi * hz * t)).astype(np.float32)
+            if self._click_every_s:
+                phase = np.mod(t[0], self._click_every_s)
+                samples *= (phase < CLICK_S).astype(np.float32) * 2.5
             frame = av.AudioFrame.from_ndarray(
                 np.ascontiguousarray(samples), format="fltp", layout=self._layout
             )

@@ -7,6 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+import av
+import numpy as np
 from PIL import Image
 
 from tests.helpers.media.encoding import atomic_path
@@ -69,3 +71,57 @@ def write_garbage(
         else:
             raise ValueError(f"unknown garbage kind {kind!r}")
     return out
+
+
+def damage_packets(
+    path: str | os.PathLike[str],
+    kind: Literal["video", "audio"],
+    *,
+    count: int = 3,
+    at: float = 0.5,
+    spacing: int = 2,
+    seed: int = 0,
+) -> list[float]:
+    """Corrupt a few packets of one stream in the middle of a file, in place.
+
+    The file stays readable: its container structure (headers, index) is untouched, only the
+    payload bytes of ``count`` packets of the first ``kind`` stream are overwritten with random
+    bytes (the first 4 bytes of each payload are kept, so frame sync words survive and the
+    damage reaches the decoder, as a bad sector or a bit-rotted frame does).
+
+    Args:
+        path: A clip written by :func:`write_synthetic_clip` (any container).
+        kind: Which stream to damage.
+        count: Packets to damage.
+        at: Where the first damaged packet is, as a share of the stream's packets.
+        spacing: Damage every ``spacing``-th packet from there.
+        seed: Seed of the random bytes.
+
+    Returns:
+        Presentation times (seconds) of the damaged packets.
+
+    Raises:
+        ValueError: No such stream, or too few packets with a known file position.
+    """
+    target = Path(path)
+    with av.open(str(target)) as container:
+        streams = [s for s in container.streams if s.type == kind]
+        if not streams:
+            raise ValueError(f"{target} has no {kind} stream")
+        stream = streams[0]
+        packets = [
+            (int(p.pos), int(p.size), float(p.pts * p.time_base) if p.pts is not None else 0.0)
+            for p in container.demux(stream)
+            if p.size and p.pos is not None and p.pos >= 0
+        ]
+    first = int(len(packets) * at)
+    chosen = packets[first : first + count * spacing : spacing]
+    if len(chosen) < count:
+        raise ValueError(f"{target}: only {len(packets)} {kind} packets with a file position")
+    rng = np.random.default_rng(seed)
+    with open(target, "r+b") as handle:
+        for pos, size, _ in chosen:
+            keep = min(4, size)
+            handle.seek(pos + keep)
+            handle.write(rng.integers(0, 256, size - keep, dtype=np.uint8).tobytes())
+    return [t for _, _, t in chosen]

@@ -100,6 +100,7 @@ def write_synthetic_clip(
     audio_rate: int = 48000,
     audio_channels: int = 2,
     audio_codec: str | None = None,
+    audio_click_every_s: float | None = None,
     vfr: bool = False,
     gop_size: int | None = None,
     crf: int | None = None,
@@ -137,6 +138,8 @@ def write_synthetic_clip(
         audio_rate: Audio sample rate in Hz.
         audio_channels: Number of audio channels.
         audio_codec: Audio encoder; default ``libopus`` for ``.webm``, ``aac`` otherwise.
+        audio_click_every_s: Instead of a steady tone, a click (10 ms of it, louder) at
+            every multiple of this many seconds, silence between: onsets at known times.
         vfr: Variable frame rate: the gaps between frames alternate between ``2 / (3 * fps)``
             and ``4 / (3 * fps)`` (1/30 s and 1/15 s at 20 fps) in a ``1 / (3 * fps)`` time
             base, so the mean rate is still ``fps``.
@@ -213,7 +216,9 @@ def write_synthetic_clip(
             tone = None
             if audio:
                 astream = add_audio_stream(container, acodec, audio_rate, audio_channels)
-                tone = ToneWriter(container, astream, audio_rate, audio_channels)
+                tone = ToneWriter(
+                    container, astream, audio_rate, audio_channels, audio_click_every_s
+                )
             for i in range(frame_count):
                 upright = painter.paint(i)
                 stored = np.ascontiguousarray(np.rot90(upright, k=rotation // 90))
