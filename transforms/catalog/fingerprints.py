@@ -43,7 +43,14 @@ class Action(enum.StrEnum):
             return f"inputs_{self.value}"
         if self is Action.SKIP:
             return "inputs_skipped"
-        return f"reprocessed_{self.value}"
+        return f"reprocessed_{self.stage}"
+
+    @property
+    def stage(self) -> str:
+        """The first stage this action runs (``detect``, ``segment`` or ``render``), or ''."""
+        if self.decodes:
+            return "detect"
+        return {Action.RESEGMENT: "segment", Action.RENDER: "render"}.get(self, "")
 
 
 @dataclasses.dataclass(frozen=True)

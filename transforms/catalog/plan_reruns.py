@@ -54,10 +54,10 @@ class _PlanFn(beam.DoFn):
     def process(self, element) -> Iterator[pvalue.TaggedOutput]:
         uri, grouped = element
         found_files: list[FoundFile] = list(grouped["found"])
-        if not found_files:
-            return  # catalogued but not among this run's inputs: its rows stay as they are
-        found = found_files[0]
-        rows = list(grouped["catalog"])
+        if found_files:  # else catalogued but not an input of this run: its rows stay
+            yield from self._plan(uri, found_files[0], list(grouped["catalog"]))
+
+    def _plan(self, uri: str, found: FoundFile, rows: list[dict]) -> Iterator[pvalue.TaggedOutput]:
         # A changed --video_id_template leaves rows of the old id: prefer the current one.
         row = next((r for r in rows if r.get("video_id") == found.video_id), None)
         row = row or (rows[0] if rows else None)
@@ -70,22 +70,21 @@ class _PlanFn(beam.DoFn):
         )
         if action in (Action.RESEGMENT, Action.RENDER) and row.get("failed_chunks"):
             action = Action.DETECT  # its motion is incomplete: resuming would keep the gaps
+        restored = None
         if action in (Action.RESEGMENT, Action.RENDER):
             try:
                 restored = self._restore(found, row)
             except Exception as exc:  # no or unreadable motion.json: decode it again
                 logging.info("%s: cannot resume from the catalog (%s); decoding", uri, exc)
                 action = Action.DETECT
-            else:
-                report(action.counter)
-                for tag, record in zip((PROBES, MOTION), restored, strict=True):
-                    yield pvalue.TaggedOutput(tag, record)
-                return
         report(action.counter)
-        if action is Action.SKIP:
+        if restored is not None:
+            for tag, record in zip((PROBES, MOTION), restored, strict=True):
+                yield pvalue.TaggedOutput(tag, record)
+        elif action is Action.SKIP:
             logging.info("unchanged, skipped: %s", uri)
-            return
-        yield pvalue.TaggedOutput(DECODE, found)
+        else:
+            yield pvalue.TaggedOutput(DECODE, found)
 
     def _restore(self, found: FoundFile, row: Mapping[str, Any]):
         doc = json.loads(read_bytes(artifact_uri(self._output, found.video_id, "motion.json")))
