@@ -32,7 +32,15 @@ import av
 
 from benchmarks.common import Context, MachineShare, Result, fmt_value, tool_version
 
-BENCHMARKS = ("probe", "proxy_encode", "chunk_encode", "detect_motion", "end_to_end", "memory")
+BENCHMARKS = (
+    "probe",
+    "proxy_encode",
+    "chunk_encode",
+    "detect_motion",
+    "end_to_end",
+    "memory",
+    "rerun",
+)
 REPEATS = {"quick": 3, "full": 3}
 
 # The 10-hour projection: a 10-hour 1080p30 source with the default chunking.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pathlib
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,7 +67,7 @@ def test_parquet_tables_load_in_pyarrow_and_match_the_ndjson_row_for_row(tmp_pat
     for table, model in TABLES.items():
         ndjson = [
             json.loads(line)
-            for line in open(catalog_path(out, table), encoding="utf-8").read().splitlines()
+            for line in pathlib.Path(catalog_path(out, table)).read_text().splitlines()
         ]
         parquet = pq.read_table(parquet_path(out, table))
         assert parquet.schema.equals(arrow_schema(model), check_metadata=False)

@@ -34,7 +34,7 @@ from transforms.records import FoundFile
 DECODE, PROBES, MOTION = "decode", "probes", "motion"
 
 
-class _PlanFn(beam.DoFn):
+class PlanRerunFn(beam.DoFn):
     """(uri, {found, catalog}) -> FoundFile to ``decode``, or restored probe and motion."""
 
     def __init__(
@@ -120,7 +120,7 @@ class PlanReruns(beam.PTransform):
     ):
         super().__init__()
         self._rows = [dict(r) for r in catalog_rows]
-        self._fn = _PlanFn(output, current, segment, force_all, frozenset(forced))
+        self._fn = PlanRerunFn(output, current, segment, force_all, frozenset(forced))
 
     def expand(self, found: beam.PCollection[FoundFile]):
         catalog = (
