@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from pipelines.incremental import catalog_videos, run_fingerprints
+from pipelines.incremental import run_fingerprints
 from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import streaming_sources
@@ -49,6 +49,10 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     find = config.find
     fingerprints = run_fingerprints(config)
     params = config.segment
+    sink = config.sink
+    factory = BigQueryClientFactory(
+        api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
+    )
     resumed_probes: list[beam.PCollection] = []
     resumed_motion: list[beam.PCollection] = []
     if config.stream.enabled:
@@ -68,10 +72,11 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         )
         find_failures = batch["failures"]
         planned = batch["found"] | "PlanReruns" >> PlanReruns(
-            catalog_videos(config.sink),
             output,
             fingerprints,
             params,
+            bigquery_dataset=sink.bigquery_dataset,
+            client_factory=factory,
             force_all=find.reprocess,
             forced=retried,
         )
@@ -116,11 +121,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         rendered["failures"],
     ) | "AllFailures" >> beam.Flatten()
     all_rows = (rows, failures) | "AllRows" >> beam.Flatten()
-    sink = config.sink
     if sink.bigquery_dataset:
-        factory = BigQueryClientFactory(
-            api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
-        )
         written = all_rows | "WriteCatalogToBigQuery" >> WriteCatalogToBigQuery(
             sink.bigquery_dataset, factory, clock=clock
         )

@@ -1,17 +1,15 @@
-"""Nightly reruns at launch: what the catalog holds and this run's stage fingerprints.
+"""Nightly reruns at launch: this run's fingerprint of each stage's settings.
 
-The builder hands both to ``transforms.catalog.plan_reruns.PlanReruns``, which sends
-only new or changed files to probe. The catalog is read where the run writes it:
-BigQuery with ``--bigquery_dataset``, else the local (or ``gs://``) NDJSON files.
+The builder hands them to ``transforms.catalog.plan_reruns.PlanReruns``, which reads
+the catalog as the run's first step and sends only new or changed files to probe.
 """
 
 from __future__ import annotations
 
 import logging
 
-from pipelines.run_config import RunConfig, SinkConfig
+from pipelines.run_config import RunConfig
 from transforms.catalog.fingerprints import StageFingerprints, stage_fingerprints
-from transforms.catalog.ndjson_store import read_table
 from transforms.io.atomic import md5_of
 from transforms.pose_backends import default_model_path
 
@@ -43,23 +41,3 @@ def run_fingerprints(config: RunConfig) -> StageFingerprints:
         render=config.render,
         exclude_render=("timeout_s",),
     )
-
-
-def catalog_videos(sink: SinkConfig) -> list[dict]:
-    """Every ``videos`` row of the run's catalog, as dicts (none yet: ``[]``)."""
-    if not sink.bigquery_dataset:
-        return read_table(sink.output, "videos")
-    from google.api_core.exceptions import NotFound
-
-    from transforms.catalog.bigquery_client import BigQueryClientFactory
-    from transforms.catalog.bigquery_sql import parse_dataset, quote_table
-
-    project, dataset = parse_dataset(sink.bigquery_dataset)
-    client = BigQueryClientFactory(
-        api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
-    )(project)
-    query = f"SELECT * FROM {quote_table(project, dataset, 'videos')}"
-    try:
-        return [dict(row.items()) for row in client.query(query).result()]
-    except NotFound:  # no videos table yet: everything is new
-        return []

@@ -57,9 +57,7 @@ def test_unchanged_rerun_decodes_nothing_and_keeps_the_catalog(first_run, monkey
     archive, out = first_run
     before = {t: (out / "catalog" / f"{t}.jsonl").read_bytes() for t in TABLES}
     (video,) = _catalog(out)["videos"]
-    assert all(
-        video[f"{stage}_fingerprint"] for stage in ("source", "detect", "segment", "render")
-    )
+    assert all(video[f"{stage}_fingerprint"] for stage in ("source", "detect", "segment", "render"))
     counts = _run(monkeypatch, archive, out)
     assert counts.get("files_probed", 0) == 0 and counts.get("chunks_analysed", 0) == 0
     assert counts["inputs_skipped"] == 1

@@ -1,7 +1,9 @@
 """``PlanReruns``: only new or changed files reach probe; the rest resume from the catalog.
 
-Each found file is joined with its ``videos`` row from the catalog as it was at launch
-and sent where ``fingerprints.plan_action`` says: to probe and detection (new, changed,
+The catalog's ``videos`` rows are read as the run's first step, where the run writes
+them (BigQuery with ``--bigquery_dataset``, else the NDJSON files), on a worker: not
+while the graph is built, where a big catalog would bloat the job. Each found file is
+joined with its row and sent where ``fingerprints.plan_action`` says: to probe and detection (new, changed,
 changed detect settings, ``--reprocess``), straight to segmenting and rendering with its
 probe taken from the row and its scores from ``motion.json`` (changed segment or render
 settings), or nowhere (unchanged: the catalog keeps its rows). Every decision is counted
@@ -12,19 +14,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
 from apache_beam import pvalue
 
 from transforms.artifacts import artifact_uri
+from transforms.catalog.bigquery_client import read_rows
+from transforms.catalog.bigquery_sql import parse_dataset
 from transforms.catalog.fingerprints import (
     Action,
     StageFingerprints,
     plan_action,
     source_fingerprint,
 )
+from transforms.catalog.ndjson_store import read_table
 from transforms.catalog.restore import motion_from_document, probe_from_row
 from transforms.io.atomic import read_bytes
 from transforms.motion import SegmentParams
@@ -32,6 +37,40 @@ from transforms.progress import report
 from transforms.records import FoundFile
 
 DECODE, PROBES, MOTION = "decode", "probes", "motion"
+
+
+class ReadVideoRowsFn(beam.DoFn):
+    """(anything) -> every ``videos`` row of the catalog, as a dict.
+
+    Args:
+        output: ``--output`` (the NDJSON catalog is under it).
+        bigquery_dataset: ``PROJECT:DATASET`` when the catalog is in BigQuery, else None.
+        client_factory: ``factory(project) -> bigquery.Client`` (BigQuery only).
+    """
+
+    def __init__(
+        self,
+        output: str,
+        bigquery_dataset: str | None = None,
+        client_factory: Callable[[str], Any] | None = None,
+    ):
+        self._output = output
+        self._dataset = bigquery_dataset
+        self._client_factory = client_factory
+
+    def process(self, _) -> Iterator[dict]:
+        if not self._dataset:
+            rows = read_table(self._output, "videos")
+        else:
+            project, dataset = parse_dataset(self._dataset)
+            client = self._client_factory(project)
+            try:
+                rows = read_rows(client, project, dataset, "videos")
+            finally:
+                if hasattr(client, "close"):
+                    client.close()
+        logging.info("the catalog holds %d videos", len(rows))
+        yield from rows
 
 
 class PlanRerunFn(beam.DoFn):
@@ -97,10 +136,11 @@ class PlanReruns(beam.PTransform):
     """Found files -> what each still needs, given the catalog's ``videos`` rows.
 
     Args:
-        catalog_rows: the ``videos`` rows read at launch (dicts, as stored).
-        output: ``--output`` (where ``videos/<id>/motion.json`` is).
+        output: ``--output`` (the NDJSON catalog and ``videos/<id>/motion.json``).
         current: this run's stage fingerprints.
         segment: this run's segment thresholds (restored motion is re-segmented with them).
+        bigquery_dataset: ``PROJECT:DATASET`` when the catalog is in BigQuery, else None.
+        client_factory: ``factory(project) -> bigquery.Client`` (BigQuery only; picklable).
         force_all: ``--reprocess``: decode every file again.
         forced: URIs to decode again whatever the catalog says (``--retry_failures``).
 
@@ -111,21 +151,24 @@ class PlanReruns(beam.PTransform):
 
     def __init__(
         self,
-        catalog_rows: Sequence[Mapping[str, Any]],
         output: str,
         current: StageFingerprints,
         segment: SegmentParams,
+        *,
+        bigquery_dataset: str | None = None,
+        client_factory: Callable[[str], Any] | None = None,
         force_all: bool = False,
         forced: Sequence[str] = (),
     ):
         super().__init__()
-        self._rows = [dict(r) for r in catalog_rows]
+        self._read = ReadVideoRowsFn(output, bigquery_dataset, client_factory)
         self._fn = PlanRerunFn(output, current, segment, force_all, frozenset(forced))
 
     def expand(self, found: beam.PCollection[FoundFile]):
         catalog = (
             found.pipeline
-            | "CatalogRows" >> beam.Create(self._rows)
+            | "Catalog" >> beam.Create([None])
+            | "ReadVideoRows" >> beam.ParDo(self._read)
             | "KeyRows" >> beam.Map(lambda r: (r["source_uri"], r))
         )
         keyed = found | "KeyFound" >> beam.Map(lambda f: (f.uri, f))
