@@ -40,6 +40,7 @@ BENCHMARKS = (
     "people",
     "end_to_end",
     "memory",
+    "rerun",
 )
 REPEATS = {"quick": 3, "full": 3}
 

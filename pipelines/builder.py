@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
+from pipelines.incremental import run_fingerprints
 from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import streaming_sources
 from transforms.artifacts import WriteMotion
 from transforms.catalog.bigquery_client import BigQueryClientFactory
 from transforms.catalog.build_rows import BuildCatalogRows
+from transforms.catalog.plan_reruns import PlanReruns
 from transforms.catalog.write_catalog import WriteCatalog, WriteCatalogToBigQuery
 from transforms.chunks import SplitIntoChunks
 from transforms.detect_motion import DetectMotion
@@ -46,14 +48,21 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     """
     output = config.output
     find = config.find
+    fingerprints = run_fingerprints(config)
+    params = config.segment
+    sink = config.sink
+    factory = BigQueryClientFactory(
+        api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
+    )
+    resumed_probes: list[beam.PCollection] = []
+    resumed_motion: list[beam.PCollection] = []
     if config.stream.enabled:
         found, find_failures = streaming_sources(p, config, clock)
     else:
         patterns = list(find.patterns)
-        if find.retry_failures:
-            patterns += failed_inputs(config.sink)
+        retried = failed_inputs(config.sink) if find.retry_failures else []
         batch = p | "FindVideos" >> FindVideos(
-            patterns=patterns,
+            patterns=patterns + retried,
             input_list=find.input_list,
             extensions=find.extensions,
             path_pattern=find.path_pattern,
@@ -62,11 +71,23 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
             allowed_roots=list(find.allowed_roots) if find.allowed_roots else None,
             clock=clock,
         )
-        found, find_failures = batch["found"], batch["failures"]
-    any_file = ANY_EXTENSION in find.extensions
-    probed = found | "ProbeVideos" >> ProbeVideos(clock, config.decode_timeout_s, any_file)
+        find_failures = batch["failures"]
+        planned = batch["found"] | "PlanReruns" >> PlanReruns(
+            output,
+            fingerprints,
+            params,
+            bigquery_dataset=sink.bigquery_dataset,
+            client_factory=factory,
+            force_all=find.reprocess,
+            forced=retried,
+        )
+        found = planned["decode"]
+        resumed_probes.append(planned["probes"])
+        resumed_motion.append(planned["motion"])
+    probed = found | "ProbeVideos" >> ProbeVideos(
+        clock, config.decode_timeout_s, ANY_EXTENSION in find.extensions
+    )
 
-    params = config.segment
     pose_fps = config.detect.pose_fps
     detected = (
         probed.probes
@@ -80,20 +101,22 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
             timeout_s=config.decode_timeout_s,
         )
     )
-    motion = detected.motion | "MergeSegments" >> MergeSegments(params, pose_fps)
+    merged = detected.motion | "MergeSegments" >> MergeSegments(params, pose_fps)
+    probes = [probed.probes, *resumed_probes] | "AllProbes" >> beam.Flatten()
+    motion = [merged, *resumed_motion] | "AllMotion" >> beam.Flatten()
     motion_assets = motion | "WriteMotion" >> WriteMotion(output, params, pose_fps)
 
-    rendered = {"probe": probed.probes, "motion": motion} | "RenderVideos" >> RenderVideos(
+    rendered = {"probe": probes, "motion": motion} | "RenderVideos" >> RenderVideos(
         output, config.render, clock
     )
     assets = (motion_assets.assets, rendered["assets"]) | "AllAssets" >> beam.Flatten()
 
     rows = {
-        "probe": probed.probes,
+        "probe": probes,
         "motion": motion,
         "assets": assets,
         "damage": rendered["damage"],
-    } | "BuildCatalogRows" >> BuildCatalogRows(clock)
+    } | "BuildCatalogRows" >> BuildCatalogRows(clock, fingerprints)
     failures = (
         find_failures,
         probed.failures,
@@ -102,11 +125,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         rendered["failures"],
     ) | "AllFailures" >> beam.Flatten()
     all_rows = (rows, failures) | "AllRows" >> beam.Flatten()
-    sink = config.sink
     if sink.bigquery_dataset:
-        factory = BigQueryClientFactory(
-            api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
-        )
         written = all_rows | "WriteCatalogToBigQuery" >> WriteCatalogToBigQuery(
             sink.bigquery_dataset, factory, clock=clock
         )

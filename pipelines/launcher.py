@@ -190,6 +190,25 @@ def catalog_counts(output: str) -> dict[str, int]:
     }
 
 
+RERUN_STAGES = ("detect", "segment", "render")
+"""Stages a rerun may redo on their own (counters ``reprocessed_<stage>``)."""
+
+
+def rerun_counts(totals: dict[str, int]) -> str:
+    """``, 3 unchanged skipped, reprocessed: 1 detect, 0 segment, 2 render`` (or nothing).
+
+    Said only when the catalog made a difference: some input was skipped or resumed.
+    """
+    skipped = totals.get("inputs_skipped", 0)
+    redone = {stage: totals.get(f"reprocessed_{stage}", 0) for stage in RERUN_STAGES}
+    if not skipped and not any(redone.values()):
+        return ""
+    text = f", {skipped} unchanged skipped"
+    if any(redone.values()):
+        text += ", reprocessed: " + ", ".join(f"{n} {stage}" for stage, n in redone.items())
+    return text
+
+
 def summary_line(
     totals: dict[str, int] | None,
     output: str,
@@ -216,6 +235,7 @@ def summary_line(
         )
         if source == "catalog":
             counts = f"{counts} in the catalog (the runner reports no metrics)"
+        counts += rerun_counts(totals)
         line = f"reelbeam: {counts}; output: {output}"
     return f"{line}; report: {report}" if report else line
 

@@ -64,6 +64,13 @@ class ReelbeamOptions(PipelineOptions):
             "rows are cleared when they succeed.",
         )
         find.add_argument(
+            "--reprocess",
+            action="store_true",
+            default=FindConfig.reprocess,
+            help="Decode and render again even where the catalog shows the input and the "
+            "settings unchanged (by default a rerun skips them).",
+        )
+        find.add_argument(
             "--watch",
             default=None,
             help="Local folder to poll for new, fully written videos (streaming).",

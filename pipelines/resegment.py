@@ -18,33 +18,13 @@ from pipelines.options import options_parser, validate
 from pipelines.run_config import segment_params
 from transforms.artifacts import write_motion
 from transforms.catalog.ndjson_store import read_table, write_table_atomically
+from transforms.catalog.restore import motion_from_document
 from transforms.catalog.rows import segment_rows
 from transforms.catalog.tables import upsert_rows
 from transforms.io.deadletter import Clock, utc_now
 from transforms.io.uris import absolute
-from transforms.motion import SegmentParams, find_segments
-from transforms.records import VideoMotion
+from transforms.motion import SegmentParams
 from transforms.schemas import AssetRow, SegmentRow, VideoRow
-
-
-def motion_from_document(doc: dict, params: SegmentParams) -> VideoMotion:
-    """A ``VideoMotion`` from a ``motion.json`` document, with segments found anew."""
-    times, scores, people = doc["times_s"], doc["scores"], doc["people"]
-    return VideoMotion(
-        video_id=doc["video_id"],
-        uri="",
-        times_s=tuple(times),
-        scores=tuple(scores),
-        people=tuple(people),
-        segments=tuple(find_segments(times, scores, people, params, 1.0 / doc["pose_fps"])),
-        chunk_count=doc["chunk_count"],
-        failed_chunks=tuple(doc["failed_chunks"]),
-        frames_gated=doc.get("frames_gated", 0),
-        tracks=tuple(
-            tuple((int(i), float(m)) for i, m in sample) for sample in doc.get("tracks", [])
-        ),
-        people_dropped=doc.get("people_dropped", 0),
-    )
 
 
 def resegment(output: str, params: SegmentParams, clock: Clock = utc_now) -> tuple[int, int]:
@@ -63,7 +43,7 @@ def resegment(output: str, params: SegmentParams, clock: Clock = utc_now) -> tup
             continue
         with FileSystems.open(path) as handle:
             doc = json.loads(handle.read())
-        motion = motion_from_document(doc, params)
+        motion = motion_from_document(doc, params, row["source_uri"])
         new_assets.append(
             write_motion(motion, output=output, params=params, pose_fps=doc["pose_fps"])
         )

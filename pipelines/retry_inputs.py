@@ -25,20 +25,14 @@ def failure_rows(sink: SinkConfig) -> list[dict]:
     """The ``input_uri`` and ``error_type`` of every failure row in the run's catalog."""
     if not sink.bigquery_dataset:
         return read_table(sink.output, "failures")
-    from google.api_core.exceptions import NotFound
-
-    from transforms.catalog.bigquery_client import BigQueryClientFactory
+    from transforms.catalog.bigquery_client import BigQueryClientFactory, read_rows
     from transforms.catalog.bigquery_sql import parse_dataset
 
     project, dataset = parse_dataset(sink.bigquery_dataset)
     client = BigQueryClientFactory(
         api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
     )(project)
-    query = f"SELECT input_uri, error_type FROM `{project}.{dataset}.failures`"
-    try:
-        return [dict(row.items()) for row in client.query(query).result()]
-    except NotFound:  # no failures table yet: nothing to retry
-        return []
+    return read_rows(client, project, dataset, "failures", "input_uri, error_type")
 
 
 def failed_inputs(sink: SinkConfig) -> list[str]:

@@ -72,6 +72,7 @@ class FindConfig:
     path_pattern: str | None = None
     video_id_template: str | None = None
     retry_failures: bool = False
+    reprocess: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +163,7 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
             path_pattern=opts.path_pattern,
             video_id_template=opts.video_id_template,
             retry_failures=bool(opts.retry_failures),
+            reprocess=bool(opts.reprocess),
         ),
         stream=StreamConfig(
             watch=watch,

@@ -95,6 +95,18 @@ class VideoRow(CatalogRow):
     scanned_at: dt.datetime = Field(description="When the source was probed.")
     indexed_at: dt.datetime = Field(description="When this row was written.")
     pipeline_version: str = Field(description="reelbeam version that wrote the row.")
+    source_fingerprint: str | None = Field(
+        default=None, description="Identity of the source read (URI, size, mtime or generation)."
+    )
+    detect_fingerprint: str | None = Field(
+        default=None, description="Detect settings the motion was found with (model, pose_fps)."
+    )
+    segment_fingerprint: str | None = Field(
+        default=None, description="Segment thresholds the segments were found with."
+    )
+    render_fingerprint: str | None = Field(
+        default=None, description="Render settings the artifacts were made with."
+    )
 
 
 class SegmentRow(CatalogRow):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.resegment import motion_from_document
 from tests.skip_policy import gpu_present
 from transforms.artifacts import motion_document
+from transforms.catalog.restore import motion_from_document
 from transforms.chunk_analysis import DetectParams, analyse_chunk, load_backend_in_child
 from transforms.chunks import chunks_of
 from transforms.media.open import open_input

@@ -79,7 +79,10 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: pathlib.Path):
     rows = [_seg("a", 0, 1.0).model_dump(mode="json")]
     path = write_table_atomically(str(tmp_path), "segments", rows)
     assert pathlib.Path(path) == tmp_path / "catalog" / "segments.jsonl"
-    assert [p.name for p in (tmp_path / "catalog").iterdir()] == ["segments.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "catalog").iterdir()) == [
+        "segments.jsonl",
+        "segments.parquet",
+    ]
     assert read_table(str(tmp_path), "segments") == rows
     line = (tmp_path / "catalog" / "segments.jsonl").read_text().splitlines()[0]
     assert json.loads(line)["video_id"] == "a"
@@ -139,7 +142,7 @@ def test_write_catalog_keeps_one_failure_row_per_artifact(tmp_path: pathlib.Path
             ("/archive/a.mp4", "render", "preview"),
         ]
     assert sorted(p.name for p in (tmp_path / "catalog").iterdir()) == [
-        f"{table}.jsonl" for table in sorted(TABLES)
+        f"{table}.{ext}" for table in sorted(TABLES) for ext in ("jsonl", "parquet")
     ]
 
 
@@ -151,6 +154,9 @@ def test_pure_catalog_and_notification_modules_import_no_beam():
         "transforms.catalog.tables",
         "transforms.catalog.rows",
         "transforms.catalog.bigquery_sql",
+        "transforms.catalog.fingerprints",
+        "transforms.catalog.restore",
+        "transforms.catalog.parquet_tables",
         "transforms.streaming.notifications",
     ]
     code = (

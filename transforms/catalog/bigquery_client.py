@@ -52,3 +52,20 @@ def check_credentials(project: str | None, timeout_s: float = 5.0) -> str | None
     if not project:
         return "BigQuery: no Google Cloud project: use --bigquery_dataset PROJECT:DATASET"
     return credentials_problem("BigQuery", [BIGQUERY_SCOPE], timeout_s)
+
+
+def read_rows(client, project: str, dataset: str, table: str, columns: str = "*") -> list[dict]:
+    """Rows of one catalog table as dicts (``[]`` when the table does not exist yet).
+
+    Args:
+        client: a ``google.cloud.bigquery.Client``.
+        project, dataset, table: which table.
+        columns: the SELECT list (``*``: every column).
+    """
+    from google.api_core.exceptions import NotFound
+
+    query = f"SELECT {columns} FROM `{project}.{dataset}.{table}`"
+    try:
+        return [dict(row.items()) for row in client.query(query).result()]
+    except NotFound:  # no such table yet: no rows
+        return []

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import apache_beam as beam
 
+from transforms.catalog.fingerprints import StageFingerprints
 from transforms.catalog.rows import segment_rows, video_row
 from transforms.io.deadletter import Clock, utc_now
 from transforms.schemas import CatalogRow
@@ -15,8 +16,9 @@ from transforms.schemas import CatalogRow
 class _AssembleFn(beam.DoFn):
     """(video_id, {probe, motion, assets}) -> videos, segments and assets rows."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, fingerprints: StageFingerprints | None):
         self._clock = clock
+        self._fingerprints = fingerprints
         self._catalogued = beam.metrics.Metrics.counter("reelbeam", "videos_catalogued")
 
     def process(self, element) -> Iterable[CatalogRow]:
@@ -30,7 +32,7 @@ class _AssembleFn(beam.DoFn):
         assets = sorted(grouped.get("assets", ()), key=lambda a: a.key())
         damage = next(iter(grouped.get("damage", ())), None)
         counts = damage.counts if damage is not None else None
-        row = video_row(probe, self._clock(), motion, assets, counts)
+        row = video_row(probe, self._clock(), motion, assets, counts, self._fingerprints)
         self._catalogued.inc()
         logging.info(
             "catalogued %s: %s, %.1f s, %dx%d, %.3g fps%s",
@@ -53,6 +55,8 @@ class BuildCatalogRows(beam.PTransform):
 
     Args:
         clock: gives ``indexed_at``.
+        fingerprints: the run's stage fingerprints, recorded on each ``videos`` row
+            (None: none recorded, so the next run does everything again).
 
     Input: ``{"probe": PCollection[VideoProbe], "motion": PCollection[VideoMotion],
     "assets": PCollection[AssetRow], "damage": PCollection[SourceDamage]}`` (all but probe
@@ -60,9 +64,10 @@ class BuildCatalogRows(beam.PTransform):
     Returns: a PCollection of ``VideoRow``, ``SegmentRow`` and ``AssetRow``.
     """
 
-    def __init__(self, clock: Clock = utc_now):
+    def __init__(self, clock: Clock = utc_now, fingerprints: StageFingerprints | None = None):
         super().__init__()
         self._clock = clock
+        self._fingerprints = fingerprints
 
     def expand(self, inputs: dict[str, beam.PCollection]):
         keyed = {
@@ -70,5 +75,7 @@ class BuildCatalogRows(beam.PTransform):
             for name, pcoll in inputs.items()
         }
         return (
-            keyed | "Join" >> beam.CoGroupByKey() | "Rows" >> beam.ParDo(_AssembleFn(self._clock))
+            keyed
+            | "Join" >> beam.CoGroupByKey()
+            | "Rows" >> beam.ParDo(_AssembleFn(self._clock, self._fingerprints))
         )

@@ -1,5 +1,8 @@
 """The catalog on the embedded default: NDJSON tables under ``<output>/catalog/``, upserted by key.
 
+Each table is also written as ``<table>.parquet`` beside its NDJSON, from the same rows
+(``parquet_tables``), so the two always hold the same rows.
+
 A run reads each existing table, replaces the rows it has new versions of, and
 writes the whole table through the one atomic writer (``transforms.io.atomic``), so
 a reader (or an interrupted run) never sees a half-written file. Rows are sorted
@@ -15,8 +18,9 @@ from collections.abc import Mapping, Sequence
 
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.catalog.parquet_tables import PARQUET_MIME, parquet_bytes
 from transforms.catalog.tables import replace_scope, upsert_rows
-from transforms.io.atomic import read_bytes, write_text
+from transforms.io.atomic import read_bytes, write_bytes, write_text
 from transforms.schemas import TABLES, CatalogRow
 
 NDJSON_MIME = "application/x-ndjson"
@@ -25,6 +29,11 @@ NDJSON_MIME = "application/x-ndjson"
 def catalog_path(output: str, table: str) -> str:
     """``<output>/catalog/<table>.jsonl``."""
     return FileSystems.join(output, "catalog", f"{table}.jsonl")
+
+
+def parquet_path(output: str, table: str) -> str:
+    """``<output>/catalog/<table>.parquet``."""
+    return FileSystems.join(output, "catalog", f"{table}.parquet")
 
 
 def read_table(output: str, table: str) -> list[dict]:
@@ -37,11 +46,16 @@ def read_table(output: str, table: str) -> list[dict]:
 
 
 def write_table_atomically(output: str, table: str, rows: Sequence[Mapping]) -> str:
-    """Write rows as NDJSON, atomically (complete or not at all). Returns the path."""
+    """Write rows as NDJSON and as Parquet, each atomically. Returns the NDJSON path.
+
+    The Parquet file is written first: a run killed between the two leaves the NDJSON
+    (which the next run reads and rewrites) as it was.
+    """
     path = catalog_path(output, table)
     body = "".join(
         json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
     )
+    write_bytes(parquet_path(output, table), parquet_bytes(TABLES[table], rows), PARQUET_MIME)
     write_text(path, body, NDJSON_MIME)
     return path
 

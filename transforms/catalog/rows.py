@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from transforms.catalog.fingerprints import StageFingerprints, source_fingerprint
 from transforms.records import VideoMotion, VideoProbe
 from transforms.schemas import AssetRow, SegmentRow, VideoRow
 from transforms.version import PIPELINE_VERSION
@@ -40,11 +41,14 @@ def video_row(
     motion: VideoMotion | None = None,
     assets: Iterable[AssetRow] = (),
     decode_errors: dict[str, int] | None = None,
+    fingerprints: StageFingerprints | None = None,
 ) -> VideoRow:
     """The ``videos`` row of one source from its probe, motion, rendered assets and damage.
 
     ``decode_errors`` is what decoding the whole source for its proxy concealed, per stream
-    kind (``SourceDamage.counts``); None when it was not decoded whole.
+    kind (``SourceDamage.counts``); None when it was not decoded whole. ``fingerprints``
+    (the run's stage settings) are recorded on the row, beside the source's own, so that
+    the next run can skip what has not changed.
     """
     by_type = {a.asset_type: a for a in assets}
     proxy = by_type.get("proxy")
@@ -87,4 +91,8 @@ def video_row(
         scanned_at=dt.datetime.fromisoformat(probe.scanned_at),
         indexed_at=indexed_at,
         pipeline_version=PIPELINE_VERSION,
+        source_fingerprint=source_fingerprint(probe.uri, probe.file_size_bytes, probe.source_mtime),
+        detect_fingerprint=fingerprints.detect if fingerprints else None,
+        segment_fingerprint=fingerprints.segment if fingerprints else None,
+        render_fingerprint=fingerprints.render if fingerprints else None,
     )
