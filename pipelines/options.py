@@ -10,6 +10,7 @@ import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.logs import LEVELS
 from pipelines.run_config import (
     RENDER_KINDS,
     ChunkConfig,
@@ -19,6 +20,8 @@ from pipelines.run_config import (
     SinkConfig,
     StreamConfig,
     ladder_heights,
+    render_chunk_seconds,
+    render_chunk_text,
     render_kinds,
     split_csv,
 )
@@ -208,9 +211,10 @@ class ReelbeamOptions(PipelineOptions):
         )
         ren.add_argument(
             "--render_chunk_s",
-            type=float,
-            default=_RUN.render.render_chunk_s,
-            help="Sources longer than this are encoded in parallel chunks and joined.",
+            default=render_chunk_text(_RUN.render.render_chunk_s),
+            help="Sources longer than this (seconds) are encoded in parallel chunks and "
+            "joined; auto sizes it per source from its duration and the workers "
+            "(--max_num_workers, --num_workers or --direct_num_workers).",
         )
         ren.add_argument(
             "--highlight_pre_s",
@@ -254,6 +258,21 @@ class ReelbeamOptions(PipelineOptions):
             default=None,
             help="BigQuery API endpoint (regional/private, or a local emulator on 127.0.0.1, "
             "which is used without credentials). Default: Google's.",
+        )
+        run = parser.add_argument_group("run: what it prints")
+        run.add_argument(
+            "--verbose",
+            action="store_true",
+            default=False,
+            help="Show per-file lines and third-party library logs (MediaPipe, TFLite, absl, "
+            "gRPC), silenced by default.",
+        )
+        run.add_argument(
+            "--log_level",
+            default=None,
+            choices=LEVELS,
+            help="Log level of this process and the workers' children (default: WARNING, "
+            "INFO with --verbose).",
         )
 
 
@@ -338,9 +357,8 @@ def validate(opts: ReelbeamOptions) -> list[str]:
         problems.append("--crf must be between 0 and 51")
     if opts.thumbnails < 0:
         problems.append("--thumbnails must be >= 0")
-    for name in ("render_chunk_s",):
-        if getattr(opts, name) <= 0:
-            problems.append(f"--{name} must be > 0")
+    if render_chunk_seconds(opts.render_chunk_s) is None:
+        problems.append(f"--render_chunk_s takes auto or seconds > 0, not {opts.render_chunk_s!r}")
     for name in ("highlight_pre_s", "highlight_post_s", "decode_timeout_s"):
         if getattr(opts, name) < 0:
             problems.append(f"--{name} must be >= 0")
