@@ -287,6 +287,8 @@ def run(
     if any(a in ("-h", "--help") for a in argv):
         print(help_text())
         return EXIT_OK
+    # Before parsing: Beam logs while it parses, and its first line would set up logging.
+    configure_logging()
     use_emulator_credentials()
     try:
         options = parse(argv)

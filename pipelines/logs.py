@@ -28,6 +28,19 @@ NATIVE_QUIET_ENV = {
     "GLOG_minloglevel": "2",
 }
 
+# Warnings every SDK worker sends about its own start-up; the local job service relays
+# them into this process (with real worker warnings, which stay).
+WORKER_START_NOISE = ("Discarding unparseable args", "No semi_persistent_directory")
+RELAY_LOGGER = "apache_beam.runners.portability.local_job_service"
+
+
+class DropWorkerStartNoise(logging.Filter):
+    """Drops the SDK workers' start-up warnings relayed by the local job service."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(noise in message for noise in WORKER_START_NOISE)
+
 
 def log_level(verbose: bool, level: str | None) -> str:
     """The run's level name: ``--log_level`` if given, INFO for ``--verbose``, else WARNING."""
@@ -53,6 +66,10 @@ def configure(level: str = DEFAULT_LEVEL) -> None:
     root.setLevel(level)
     for name in THIRD_PARTY:
         logging.getLogger(name).setLevel(level if level in ("DEBUG", "ERROR") else "WARNING")
+    relay = logging.getLogger(RELAY_LOGGER)
+    relay.filters = [f for f in relay.filters if not isinstance(f, DropWorkerStartNoise)]
+    if not verbose:
+        relay.addFilter(DropWorkerStartNoise())
     os.environ[LOG_LEVEL_ENV] = level
     if not verbose:
         for key, value in NATIVE_QUIET_ENV.items():

@@ -66,14 +66,14 @@ def test_quiet_by_default(restore_logging):
     assert logging.getLogger().level == logging.WARNING
     assert logging.getLogger("apache_beam").level == logging.WARNING
     assert os.environ[LOG_LEVEL_ENV] == "WARNING"
-    assert os.environ["GLOG_minloglevel"] == "2"
+    assert os.environ["GRPC_VERBOSITY"] == "ERROR"
 
 
 def test_verbose_shows_reelbeam_info_and_leaves_native_levels(restore_logging):
     logs.configure("INFO")
     assert logging.getLogger().level == logging.INFO
     assert os.environ[LOG_LEVEL_ENV] == "INFO"
-    assert "GLOG_minloglevel" not in os.environ
+    assert "GRPC_VERBOSITY" not in os.environ
 
 
 CHILD = """
@@ -101,3 +101,18 @@ def test_filter_drops_chatter_written_to_fd_2(level):
         assert not any(line in err for line in CHATTER)
     else:  # verbose: nothing is filtered
         assert all(line in err for line in CHATTER)
+
+
+def test_worker_start_noise_is_dropped_and_real_worker_warnings_kept(restore_logging):
+    logs.configure()
+    relay = logging.getLogger(logs.RELAY_LOGGER)
+
+    def shown(message: str) -> bool:
+        record = relay.makeRecord(relay.name, logging.WARNING, "x", 1, message, (), None)
+        return relay.filter(record)
+
+    assert not shown('Worker: message: "Discarding unparseable args: [...]"')
+    assert not shown('Worker: message: "No semi_persistent_directory found"')
+    assert shown('Worker: message: "detect failed (chunk 3): /a.mp4: CorruptMediaError"')
+    logs.configure("INFO")
+    assert shown('Worker: message: "Discarding unparseable args: [...]"')
