@@ -46,13 +46,18 @@ def measure() -> dict:
     import pytest
 
     from tests.emulators import gcs as gcs_emulators
-    from tests.emulators.process import HOST, free_port, http_get, start_emulator
-    from tests.emulators.pubsub import _pubsub_emulator_dir
+    from tests.emulators.process import (
+        HOST,
+        free_port,
+        http_get,
+        start_emulator,
+        use_anonymous_beam_credentials,
+    )
     from tests.gcs_notifications import notification_attributes, object_resource
     from tests.helpers.media import shared_media_dir
 
-    if shutil.which("gcloud") is None or _pubsub_emulator_dir() is None:
-        return {"skipped": "Pub/Sub emulator missing (gcloud components install pubsub-emulator)"}
+    if shutil.which("gcloud") is None or shutil.which("java") is None:
+        return {"skipped": "Pub/Sub emulator missing: it needs gcloud and Java"}
     logs = Path(tempfile.mkdtemp(prefix="reelbeam-bench-streaming-"))
     gcs_port, pubsub_port = free_port(), free_port()
     try:
@@ -96,10 +101,9 @@ def measure() -> dict:
     os.environ.update(
         NO_GCE_CHECK="true", STORAGE_EMULATOR_HOST=gcs.url, PUBSUB_EMULATOR_HOST=pubsub.host
     )
-    from apache_beam.internal.gcp import auth
     from google.cloud import pubsub_v1
 
-    auth._Credentials._credentials_init, auth._Credentials._credentials = True, None
+    use_anonymous_beam_credentials(pytest.MonkeyPatch())  # this child only, never undone
     store = gcs_emulators.GcsEmulator(gcs)
     suffix = uuid.uuid4().hex[:8]
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
@@ -115,7 +119,8 @@ def measure() -> dict:
     def upload(name: str, clip: Path) -> tuple[str, float]:
         started = time.monotonic()
         uri = store.upload(BUCKET, name, clip)
-        publish(store.client().bucket(BUCKET).get_blob(name)._properties)
+        blob = store.client().bucket(BUCKET).get_blob(name)
+        publish(object_resource(BUCKET, name, blob.generation, blob.size))
         return uri, started
 
     store.create_bucket(BUCKET)
