@@ -245,9 +245,10 @@ def run(ctx: Context) -> Result:
             "imports Beam (FileSystems), PyAV and MediaPipe once so that every child after it "
             "starts in milliseconds and the detect child loads the pose model in setup() "
             "(the startup row breaks this down). Five Beam imports in all (launcher, 2 SDK "
-            "workers, 2 fork servers) on 2 cores: the fixed cost, not the work, sets the wall "
-            f"at this size (work stages {work:.1f} s of wall for {serial_s:.1f} s of 1-core "
-            "work). What moves it: far more video per run (start-up amortised), or a "
+            f"workers, 2 fork servers) on 2 cores. Work stages: {work:.1f} s of wall for "
+            f"{serial_s:.1f} s of 1-core work (below 2x speed-up: the workers' encoders and "
+            "the other processes on this machine share its 2 cores). What moves the fixed "
+            "part: far more video per run (start-up amortised), or a "
             "long-lived worker pool (--environment_type=EXTERNAL) that keeps the SDK workers "
             "and their fork servers warm between runs."
         )
