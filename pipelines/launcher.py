@@ -21,10 +21,12 @@ from collections.abc import Sequence
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipelines.builder import build_pipeline
-from pipelines.options import ReelbeamOptions, options_parser, validate
+from pipelines.logs import configure as configure_logging
+from pipelines.logs import log_level
+from pipelines.options import ReelbeamOptions, options_parser
 from pipelines.run_config import RunConfig, run_config, split_csv
 from pipelines.runners import (
     Capabilities,
@@ -34,16 +36,19 @@ from pipelines.runners import (
     shared_path_warnings,
 )
 from pipelines.streaming import wait_streaming
+from pipelines.validation import validate
 from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
 from transforms.io.credentials import gcs_credentials_problem, use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
+from transforms.io.isolation import prestart_fork_server
 from transforms.io.uris import is_local
 from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+DIRECT_RUNNERS = ("DirectRunner", "SwitchingDirectRunner")
 
 
 class UsageError(Exception):
@@ -154,6 +159,12 @@ def parse(argv: Sequence[str]) -> PipelineOptions:
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = "DirectRunner"
     return options
+
+
+def runs_in_this_process(options: PipelineOptions, caps: Capabilities) -> bool:
+    """Whether the runner runs the workers inside the launcher (the in-memory DirectRunner)."""
+    mode = options.view_as(DirectOptions).direct_running_mode
+    return caps.name in DIRECT_RUNNERS and mode in (None, "in_memory")
 
 
 def counters(result, caps: Capabilities) -> dict[str, int] | None:
@@ -281,12 +292,6 @@ def _progress(caps: Capabilities):
             os.environ.pop(PROGRESS_ENV, None)
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    for noisy in ("apache_beam", "google", "urllib3", "absl"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def run(
     argv: Sequence[str] | None = None,
     test_pipeline: beam.Pipeline | None = None,
@@ -303,11 +308,13 @@ def run(
     if any(a in ("-h", "--help") for a in argv):
         print(help_text())
         return EXIT_OK
-    _configure_logging()
+    # Before parsing: Beam logs while it parses, and its first line would set up logging.
+    configure_logging()
     use_emulator_credentials()
     try:
         options = parse(argv)
         opts = options.view_as(ReelbeamOptions)
+        configure_logging(log_level(opts.verbose, opts.log_level))
         problems = validate(opts)
         if problems:
             raise UsageError("; ".join(problems))
@@ -322,6 +329,8 @@ def run(
         return EXIT_USAGE
     for warning in shared_path_warnings(caps, config):
         logging.warning("%s", warning)
+    if runs_in_this_process(options, caps):
+        prestart_fork_server()
     output = config.output
     sweep_temp_files(output)
     if config.stream.enabled:

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.options import options_parser, validate
+from pipelines.options import options_parser
 from pipelines.run_config import segment_params
+from pipelines.validation import validate
 from transforms.artifacts import write_motion
 from transforms.catalog.ndjson_store import read_table, write_table_atomically
 from transforms.catalog.restore import motion_from_document

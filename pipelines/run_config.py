@@ -13,8 +13,17 @@ the default config.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import re
 from typing import TYPE_CHECKING
+
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+    WorkerOptions,
+)
 
 from transforms.chunk_analysis import DetectParams
 from transforms.encoding.settings import EncodeSettings
@@ -23,6 +32,7 @@ from transforms.io.uris import absolute, is_local
 from transforms.motion import SegmentParams
 from transforms.paths import DEFAULT_EXTENSIONS, parse_extensions
 from transforms.people.finder import PeopleParams
+from transforms.render.auto_chunks import AUTO, workers_available
 from transforms.render.jobs import RenderParams
 
 if TYPE_CHECKING:
@@ -48,6 +58,34 @@ def render_kinds(text: str) -> tuple[str, ...] | None:
     if not parts or any(p not in RENDER_KINDS for p in parts):
         return None
     return tuple(k for k in RENDER_KINDS if k in parts)
+
+
+def render_chunk_seconds(text: str | float | None) -> float | None:
+    """``--render_chunk_s`` as seconds (``AUTO`` for ``auto``), or None when invalid."""
+    if text is None or str(text).strip().lower() == "auto":
+        return AUTO
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
+
+
+def render_chunk_text(seconds: float) -> str:
+    """The flag's text for ``RenderParams.render_chunk_s`` (``auto`` for ``AUTO``)."""
+    return "auto" if seconds == AUTO else f"{seconds:g}"
+
+
+def render_workers(opts: PipelineOptions) -> int:
+    """Workers that can encode render chunks at once, from Beam's worker options."""
+    worker = opts.view_as(WorkerOptions)
+    return workers_available(
+        worker.max_num_workers,
+        worker.num_workers,
+        opts.view_as(DirectOptions).direct_num_workers,
+        os.cpu_count(),
+        opts.view_as(StandardOptions).runner,
+    )
 
 
 def ladder_heights(text: str) -> tuple[int, ...] | None:
@@ -190,7 +228,8 @@ def run_config(opts: ReelbeamOptions) -> RunConfig:
             proxy_height=opts.proxy_height,
             ladder=ladder_heights(opts.ladder) or (),
             settings=EncodeSettings(crf=opts.crf, preset=opts.preset, encoder=opts.encoder),
-            render_chunk_s=opts.render_chunk_s,
+            render_chunk_s=render_chunk_seconds(opts.render_chunk_s) or AUTO,
+            render_workers=render_workers(opts),
             highlight_pre_s=opts.highlight_pre_s,
             highlight_post_s=opts.highlight_post_s,
             thumbnails=opts.thumbnails,

@@ -84,29 +84,6 @@ class EncodeSettings:
             raise ValueError(f"threads must be >= 0, got {self.threads}")
 
 
-@dataclasses.dataclass(frozen=True)
-class RenditionInfo:
-    """What was written: the facts an ``assets`` row needs (besides URI and MD5).
-
-    Attributes:
-        width: Video width in pixels (square pixels, upright).
-        height: Video height in pixels.
-        duration_s: Video duration in seconds: the last frame's end minus the first's start.
-        frame_count: Video frames written.
-        bitrate_kbps: Overall bitrate (video and audio) in kbit/s: file size over duration.
-        size_bytes: File size in bytes.
-        codec: Video codec name (``h264``).
-    """
-
-    width: int
-    height: int
-    duration_s: float
-    frame_count: int
-    bitrate_kbps: float
-    size_bytes: int
-    codec: str
-
-
 def video_encoder_options(settings: EncodeSettings) -> tuple[str, dict[str, str]]:
     """The encoder name and its options for ``settings``: one interface, two implementations.
 

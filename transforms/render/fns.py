@@ -20,6 +20,7 @@ from transforms.io.deadletter import Clock
 from transforms.io.failsafe import IsolatedFn
 from transforms.media.damage import DecodeErrors, SourceDamage
 from transforms.progress import report
+from transforms.render.auto_chunks import chunk_seconds
 from transforms.render.jobs import (
     RenderChunk,
     RenderJob,
@@ -149,7 +150,9 @@ class PlanChunksFn(RenderFn):
                     (job.probe.uri,),
                     render_timeout_s(job, self._params, share=0.0),
                 )
-                ranges = plan_render_chunks(job.probe.duration_s, self._params.render_chunk_s, keys)
+                duration_s, params = job.probe.duration_s, self._params
+                chunk_s = chunk_seconds(duration_s, params.render_chunk_s, params.render_workers)
+                ranges = plan_render_chunks(duration_s, chunk_s, keys)
         except Exception as exc:
             yield self.render_failure(exc, job, LADDER)
             return

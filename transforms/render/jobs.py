@@ -15,6 +15,7 @@ from transforms.encoding.settings import EncodeSettings
 from transforms.media.damage import DEFAULT_MAX_ERRORS
 from transforms.media.geometry import target_size
 from transforms.records import Segment, VideoProbe
+from transforms.render.auto_chunks import AUTO, chunk_seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +26,8 @@ class RenderParams:
     proxy_height: int = 720
     ladder: tuple[int, ...] = (1080, 720, 480)
     settings: EncodeSettings = EncodeSettings()
-    render_chunk_s: float = 300.0
+    render_chunk_s: float = AUTO  # seconds, or AUTO: sized per source (auto_chunks)
+    render_workers: int = 1  # workers that encode chunks at once (sizes AUTO chunks)
     highlight_pre_s: float = 2.0
     highlight_post_s: float = 3.0
     thumbnails: int = 6
@@ -112,7 +114,8 @@ def kind_key(kind: str, job: RenderJob, params: RenderParams) -> str:
 
 def is_long(job: RenderJob, params: RenderParams) -> bool:
     """Whether the source's proxy and ladder are encoded in parallel chunks and joined."""
-    return job.probe.duration_s > params.render_chunk_s
+    duration_s = job.probe.duration_s
+    return duration_s > chunk_seconds(duration_s, params.render_chunk_s, params.render_workers)
 
 
 def wanted_kinds(job: RenderJob, params: RenderParams) -> list[str]:
