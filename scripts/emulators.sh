@@ -159,11 +159,12 @@ install)
     install_bigquery
     if [ "${CI:-}" = "true" ]; then
         # In CI every emulator the tests use must be here; a missing one fails the build.
-        check
-        check | grep -q missing && {
+        report=$(check)
+        echo "$report"
+        if echo "$report" | grep -q missing; then
             echo "emulators.sh: CI=true and an emulator is missing" >&2
             exit 1
-        }
+        fi
     fi
     ;;
 check) check ;;

@@ -69,3 +69,31 @@ def test_a_failed_install_only_warns_locally(tmp_path):
     result = _apt_install(tmp_path, "")
     assert result.returncode == 0
     assert "what needs it will skip" in result.stdout
+
+
+def _emulator_install(tmp_path: pathlib.Path, ci: str) -> subprocess.CompletedProcess:
+    # A machine with no Python 3.13 anywhere: the BigQuery emulator cannot be installed.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CI": ci,
+        "BQ_VENV": str(tmp_path / "bq"),
+        "VENV": str(REPO / ".venv"),
+        "BQ_PYTHON": str(tmp_path / "no-python3.13"),
+    }
+    return subprocess.run(
+        ["/bin/bash", str(REPO / "scripts/emulators.sh"), "install"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_broken_emulator_install_fails_the_build_under_ci(tmp_path):
+    result = _emulator_install(tmp_path, "true")
+    assert result.returncode != 0
+    assert "no Python 3.13 found" in result.stderr
+
+
+def test_a_broken_emulator_install_only_warns_locally(tmp_path):
+    result = _emulator_install(tmp_path, "")
+    assert result.returncode == 0
+    assert "BigQuery emulator tests will skip" in result.stderr
