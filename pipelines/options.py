@@ -268,8 +268,9 @@ class ReelbeamOptions(PipelineOptions):
             "--decode_timeout_s",
             type=float,
             default=_RUN.decode_timeout_s,
-            help="A file or chunk whose decoding takes longer fails (0: sized to the input, "
-            "60 s plus 4x the media duration).",
+            help="A file or chunk whose decoding takes longer fails (0: sized to the input: "
+            "a probe 60 s plus 10 s per GiB, a chunk 60 s plus 4x its media time, a render "
+            "120 s plus 6x).",
         )
         ren.add_argument(
             "--max_decode_errors",
