@@ -45,15 +45,15 @@ def measure() -> dict:
     """Both emulators, one streaming run, two uploads; the cold and warm latencies."""
     import pytest
     from tests.emulators import gcs as gcs_emulators
-    from tests.emulators.process import (
+
+    from tests.helpers.emulators.process import (
         HOST,
         free_port,
         http_get,
         start_emulator,
         use_anonymous_beam_credentials,
     )
-    from tests.gcs_notifications import notification_attributes, object_resource
-
+    from tests.helpers.gcs_notifications import notification_attributes, object_resource
     from tests.helpers.media import shared_media_dir
 
     if shutil.which("gcloud") is None or shutil.which("java") is None:

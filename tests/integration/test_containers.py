@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from pipelines.launcher import run
-from tests.conftest import DIRECT, fixed_clock
 from tests.helpers.media import write_audio_only, write_garbage, write_synthetic_clip
+from tests.helpers.runs import DIRECT, fixed_clock
 from transforms.encoding.ladder import render_ladder
 from transforms.encoding.readback import probe_output
 from transforms.media.probe import probe_video

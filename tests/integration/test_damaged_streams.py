@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from pipelines.launcher import run
-from tests.conftest import DIRECT, fixed_clock
 from tests.helpers.media import write_synthetic_clip
 from tests.helpers.media.garbage import damage_packets
+from tests.helpers.runs import DIRECT, fixed_clock
 from transforms.encoding.chunked import encode_audio
 from transforms.encoding.ladder import render_ladder
 from transforms.encoding.readback import probe_output

@@ -14,8 +14,8 @@ import pathlib
 import pytest
 
 from pipelines.launcher import run
-from tests.conftest import DIRECT, fixed_clock
 from tests.helpers.media import write_freeze_motion_clip, write_synthetic_clip
+from tests.helpers.runs import DIRECT, fixed_clock
 from transforms.encoding.highlights import render_highlights
 from transforms.encoding.ladder import render_ladder
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from pipelines import launcher
-from tests.conftest import DIRECT, fixed_clock
-from tests.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
+from tests.helpers.runs import DIRECT, fixed_clock
 
 pytestmark = pytest.mark.integration
 

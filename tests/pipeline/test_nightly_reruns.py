@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from pipelines import launcher
-from tests.conftest import DIRECT, fixed_clock
+from tests.helpers.runs import DIRECT, fixed_clock
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.catalog_rows import first_run, video
+from tests.helpers.catalog_rows import first_run, video
 from transforms.catalog.ndjson_store import catalog_path, parquet_path, upsert_tables
 from transforms.catalog.parquet_tables import arrow_schema, parquet_bytes
 from transforms.catalog.tables import group_tables

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipelines.run_config import RunConfig
-from tests.catalog_rows import video
+from tests.helpers.catalog_rows import video
 from transforms.artifacts import motion_document
 from transforms.catalog.fingerprints import (
     Action,
