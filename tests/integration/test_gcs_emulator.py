@@ -138,7 +138,8 @@ def test_catalog_table_write_and_read_on_gs(gcs_emulator):  # noqa: F811
     path = write_table_atomically(output, "segments", rows)
     assert path == f"{output}/catalog/segments.jsonl"
     assert read_table(output, "segments") == rows
-    assert _paths(f"{output}/**") == [path]
+    # The table as NDJSON and, beside it, as Parquet; no temporary object left behind.
+    assert _paths(f"{output}/**") == [path, f"{output}/catalog/segments.parquet"]
 
 
 def test_directrunner_pipeline_finds_on_and_writes_to_gs(archive, gcs_emulator):  # noqa: F811

@@ -179,7 +179,8 @@ def reelbeam_run():
     import pipelines.launcher as launcher
 
     def run(argv: list[str]) -> int:
-        return launcher.run(argv, clock=fixed_clock)
+        # These tests read INFO lines (watch and dedupe decisions): what --log_level=INFO shows.
+        return launcher.run([*argv, "--log_level=INFO"], clock=fixed_clock)
 
     return run
 
