@@ -44,8 +44,8 @@ def _row_after(out: Path, uri: str, since: float, timeout_s: float) -> float | N
 def measure() -> dict:
     """Both emulators, one streaming run, two uploads; the cold and warm latencies."""
     import pytest
-    from tests.emulators import gcs as gcs_emulators
 
+    from tests.helpers.emulators.gcs import GcsEmulator, start_gcs
     from tests.helpers.emulators.process import (
         HOST,
         free_port,
@@ -59,26 +59,9 @@ def measure() -> dict:
     if shutil.which("gcloud") is None or shutil.which("java") is None:
         return {"skipped": "Pub/Sub emulator missing: it needs gcloud and Java"}
     logs = Path(tempfile.mkdtemp(prefix="reelbeam-bench-streaming-"))
-    gcs_port, pubsub_port = free_port(), free_port()
+    pubsub_port = free_port()
     try:
-        gcs = start_emulator(
-            "gcs",
-            [
-                sys.executable,
-                "-m",
-                "gcp_storage_emulator",
-                "start",
-                "--host",
-                HOST,
-                "--port",
-                str(gcs_port),
-                "--in-memory",
-                "--quiet",
-            ],  # fmt: skip
-            port=gcs_port,
-            ready=lambda e: None if http_get(f"{e.url}/storage/v1/b?project=x")[0] == 200 else "",
-            log_dir=logs,
-        )
+        gcs = start_gcs(logs)
         pubsub = start_emulator(
             "pubsub",
             [
@@ -104,7 +87,7 @@ def measure() -> dict:
     from google.cloud import pubsub_v1
 
     use_anonymous_beam_credentials(pytest.MonkeyPatch())  # this child only, never undone
-    store = gcs_emulators.GcsEmulator(gcs)
+    store = GcsEmulator(gcs)
     suffix = uuid.uuid4().hex[:8]
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     topic = publisher.topic_path(PROJECT, f"uploads-{suffix}")

@@ -70,6 +70,24 @@ class GcsEmulator:
         return base64.b64decode(blob.md5_hash).hex()
 
 
+def start_gcs(log_dir: pathlib.Path) -> Emulator:
+    """Start gcp-storage-emulator (in memory) on a free port and wait until it answers."""
+    port = free_port()
+
+    def ready(emulator: Emulator) -> str | None:
+        status, body = http_get(f"{emulator.url}/storage/v1/b?project=x")
+        return None if status == 200 else f"HTTP {status}: {body[:200]}"
+
+    return start_emulator(
+        "gcs",
+        [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", HOST,
+         "--port", str(port), "--in-memory", "--quiet"],
+        port=port,
+        ready=ready,
+        log_dir=log_dir,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def gcs_emulator(tmp_path_factory) -> Iterator[GcsEmulator]:
     """The GCS emulator; Beam ``FileSystems`` on ``gs://`` point at it until the session ends."""
@@ -78,30 +96,7 @@ def gcs_emulator(tmp_path_factory) -> Iterator[GcsEmulator]:
             "GCS emulator missing: pip install gcp-storage-emulator (in the dev extra) "
             f"into {sys.prefix}"
         )
-    port = free_port()
-
-    def ready(emulator: Emulator) -> str | None:
-        status, body = http_get(f"{emulator.url}/storage/v1/b?project=x")
-        return None if status == 200 else f"HTTP {status}: {body[:200]}"
-
-    server = start_emulator(
-        "gcs",
-        [
-            sys.executable,
-            "-m",
-            "gcp_storage_emulator",
-            "start",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--in-memory",
-            "--quiet",
-        ],
-        port=port,
-        ready=ready,
-        log_dir=tmp_path_factory.mktemp("gcs-emulator"),
-    )
+    server = start_gcs(tmp_path_factory.mktemp("gcs-emulator"))
     try:
         with pytest.MonkeyPatch.context() as mp:
             quiet_google_auth(mp)
