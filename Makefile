@@ -12,8 +12,8 @@ MODEL ?= models/pose_landmarker_full.task
 DETECTOR ?= models/person_detector_ssd_oidv4.tflite
 SAMPLE ?= sample
 OUT ?= out
-# In-process DirectRunner for the small sample; for a real archive pass
-# RUNNER_ARGS='--runner=DirectRunner --direct_running_mode=multi_processing --direct_num_workers=N'.
+# The DirectRunner on one worker thread per core (the launcher's default); pass e.g.
+# RUNNER_ARGS='--runner=DirectRunner --direct_num_workers=N' to choose the count.
 RUNNER_ARGS ?= --runner=DirectRunner
 PYTEST_ARGS ?=
 BENCH ?= full

@@ -1,8 +1,9 @@
-"""end_to_end: the whole pipeline on 2 DirectRunner worker processes vs its stages alone.
+"""end_to_end: the whole pipeline on 2 DirectRunner workers vs its stages alone.
 
 Ours runs ``pipelines.launcher.run([...])`` (in a child process, as ``reelbeam`` would run)
-over a mixed corpus with ``--runner=DirectRunner --direct_running_mode=multi_processing
---direct_num_workers=2`` into a fresh output folder. The baseline runs the same work stage
+over a mixed corpus with ``--runner=DirectRunner --direct_num_workers=2`` (the launcher's
+default running mode: worker threads, each waiting on its isolated decode, inference and
+encode children) into a fresh output folder. The baseline runs the same work stage
 by stage in ONE process pinned to ONE core (``python -m benchmarks.end_to_end_runs
 --serial``, render chunks sized for the same 2 workers), calling the functions under each stage: ``probe_video``, ``chunks_of`` +
 ``analyse_chunk``, ``merge_chunks`` + ``write_motion``, and the renderers
@@ -59,7 +60,6 @@ def pipeline_args(corpus: Path, output: Path, render_chunk_s: str) -> list[str]:
         "--render_chunk_s",
         render_chunk_s,
         "--runner=DirectRunner",
-        "--direct_running_mode=multi_processing",
         f"--direct_num_workers={WORKERS}",
     ]
 
@@ -209,7 +209,7 @@ def run(ctx: Context) -> Result:
         f"Serial stages on 1 core, s: {top} (sum {serial_s:.1f}).",
         f"Pipeline profile, s (last run, wall {pipe_runs[-1].wall_s:.1f}): import "
         f"{last['import_s']:.1f}, graph build {last['build_s']:.1f}, fused stages: {side}, "
-        f"{len(small)} others {sum(small):.1f}; SDK worker shutdown {last['close_s']:.1f}. "
+        f"{len(small)} others {sum(small):.1f}; worker shutdown {last['close_s']:.1f}. "
         f"CPU {pipe_runs[-1].cpu_s:.0f} s over {last['processes']} processes (serial: "
         f"{med_cpu(serial_runs):.0f} s); peak RSS of the process tree "
         f"{last['peak_tree_rss'] / 2**30:.2f} GiB.",
@@ -239,18 +239,16 @@ def run(ctx: Context) -> Result:
         probe_stage = dict(by_fn).get("ProbeFileFn", 0.0)
         notes.append(
             f"Target missed. What bounds it: ~{fixed_s:.0f} s that do not grow with the corpus "
-            "(imports, graph, starting the 2 SDK worker processes inside the first stage "
-            f"(_MatchFn), shutdown) and {probe_stage:.1f} s in the probe stage for milliseconds "
-            "of probing: each worker's first isolated DoFn starts its fork server, which "
-            "imports Beam (FileSystems), PyAV and MediaPipe once so that every child after it "
-            "starts in milliseconds and the detect child loads the pose model in setup() "
-            "(the startup row breaks this down). Five Beam imports in all (launcher, 2 SDK "
-            f"workers, 2 fork servers) on 2 cores. Work stages: {work:.1f} s of wall for "
-            f"{serial_s:.1f} s of 1-core work (below 2x speed-up: the workers' encoders and "
-            "the other processes on this machine share its 2 cores). What moves the fixed "
-            "part: far more video per run (start-up amortised), or a "
-            "long-lived worker pool (--environment_type=EXTERNAL) that keeps the SDK workers "
-            "and their fork servers warm between runs."
+            "(imports, graph, the first stage (_MatchFn), shutdown) and "
+            f"{probe_stage:.1f} s in the probe stage for milliseconds of probing: the "
+            "workers' isolated DoFns wait for the fork server, which the launcher starts "
+            "before it imports Beam and which imports Beam (FileSystems), PyAV and MediaPipe "
+            "once so that every child after it starts in milliseconds; the detect child "
+            "loads the pose model in setup() (the startup row breaks this down). Two Beam "
+            f"imports in all (the launcher and its fork server) on 2 cores. Work stages: "
+            f"{work:.1f} s of wall for {serial_s:.1f} s of 1-core work (below 2x speed-up: "
+            "the workers' encoders and the other processes on this machine share its 2 "
+            "cores). What moves the fixed part: more video per run (start-up amortised)."
         )
     details = {
         "files": [str(p.relative_to(corpus)) for p in files],

@@ -22,9 +22,12 @@ def instrumented_pipeline(argv: list[str]) -> dict:
     """``pipelines.launcher.run(argv)``, timing imports, graph build, bundles and shutdown.
 
     The timing wraps FnApiRunner methods in this child only (no production code changes):
-    ``_execute_bundle`` per fused stage and ``close_all`` (SDK worker shutdown).
+    ``_execute_bundle`` per fused stage and ``close_all`` (worker shutdown).
     """
     t0 = time.perf_counter()
+    from pipelines.cli import start_fork_server_early
+
+    start_fork_server_early(argv)  # as ``reelbeam`` does, before Beam is imported
     from apache_beam.runners.portability.fn_api_runner import fn_runner, worker_handlers
 
     from pipelines import builder, launcher

@@ -153,18 +153,42 @@ def sweep_temp_files(output: str) -> int:
     return len(stale)
 
 
+LOCAL_RUNNING_MODE = "multi_threading"
+"""The DirectRunner's running mode when the command line names none.
+
+Every step that decodes, infers or encodes runs in an isolated child process
+(``transforms.io.failsafe.IsolatedFn``), so worker threads wait on their children with
+the GIL released and run in parallel: threads give the cores to the work without
+starting SDK worker processes, each of which imports Beam again (about 4 s of start-up
+per worker measured on 2 cores, against 0.4 s for the threads).
+"""
+
+
+def _given(argv: Sequence[str], name: str) -> bool:
+    return any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv)
+
+
 def parse(argv: Sequence[str]) -> PipelineOptions:
-    """Beam and reelbeam options from the command line, DirectRunner unless one is named."""
+    """Beam and reelbeam options from the command line, DirectRunner unless one is named.
+
+    On the DirectRunner without ``--direct_running_mode``, workers are threads
+    (``LOCAL_RUNNING_MODE``), one per core unless ``--direct_num_workers`` says otherwise.
+    """
     options = PipelineOptions(list(argv))
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = "DirectRunner"
+    direct = options.view_as(DirectOptions)
+    if not _given(argv, "direct_running_mode"):
+        direct.direct_running_mode = LOCAL_RUNNING_MODE
+        if not _given(argv, "direct_num_workers"):
+            direct.direct_num_workers = 0  # Beam's "one per core"
     return options
 
 
 def runs_in_this_process(options: PipelineOptions, caps: Capabilities) -> bool:
-    """Whether the runner runs the workers inside the launcher (the in-memory DirectRunner)."""
+    """Whether the runner runs the workers inside the launcher (DirectRunner threads)."""
     mode = options.view_as(DirectOptions).direct_running_mode
-    return caps.name in DIRECT_RUNNERS and mode in (None, "in_memory")
+    return caps.name in DIRECT_RUNNERS and mode in (None, "in_memory", "multi_threading")
 
 
 def counters(result, caps: Capabilities) -> dict[str, int] | None:

@@ -19,7 +19,14 @@ from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
 from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
 from transforms.io.retry import call_with_retries
 from transforms.io.uris import is_below, is_local, resolve_local, without_scheme
-from transforms.paths import glob_root, has_glob, is_wanted, make_video_id, parse_path_fields
+from transforms.paths import (
+    glob_root,
+    has_glob,
+    is_wanted,
+    make_video_id,
+    named_root,
+    parse_path_fields,
+)
 from transforms.progress import report
 from transforms.records import FoundFile
 
@@ -146,7 +153,7 @@ class _MatchFn(beam.DoFn):
             yield pvalue.TaggedOutput(FAILURES, row)
         elif not metadata:
             logging.warning("no files match %s", pattern)
-        root = glob_root(pattern) if has_glob(pattern) else ""
+        root = named_root(pattern)
         for meta in metadata:
             if roots and not within_roots(meta.path, list(roots)):
                 exc = OutsideAllowedRootsError(

@@ -67,6 +67,17 @@ def glob_root(pattern: str) -> str:
     return pattern[: match.start()].rsplit("/", 1)[0] or "/"
 
 
+def named_root(pattern: str) -> str:
+    """The folder the user named in ``pattern``: a glob's root, or a named file's folder.
+
+    Hidden folders above it are the user's choice (``/home/me/.cache/clip.mp4``);
+    ``is_wanted`` looks for hidden parts only below it.
+    """
+    if has_glob(pattern):
+        return glob_root(pattern)
+    return posixpath.dirname(pattern.rstrip("/"))
+
+
 def parse_path_fields(uri: str, pattern: re.Pattern[str] | None) -> dict[str, str]:
     """Named groups of ``pattern`` searched in ``uri`` (``{}`` without a pattern or match).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -84,8 +85,9 @@ def test_auto_is_the_default_and_reads_the_workers(tmp_path):
         assert validate(opts) == []
         return run_config(opts).render
 
-    default = render()
-    assert (default.render_chunk_s, default.render_workers) == (AUTO, 1)
+    default = render()  # one worker thread per core
+    assert (default.render_chunk_s, default.render_workers) == (AUTO, os.cpu_count())
+    assert render("--direct_running_mode=in_memory").render_workers == 1
     local = render("--direct_running_mode=multi_processing", "--direct_num_workers=2")
     assert (local.render_chunk_s, local.render_workers) == (AUTO, 2)
     cloud = render("--runner=DataflowRunner", "--max_num_workers=128")

@@ -2,14 +2,18 @@
 
 import re
 
+import apache_beam as beam
 import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.find import normalize_input, split_inputs
+from transforms.find import FindVideos, normalize_input, split_inputs
 from transforms.paths import (
     default_video_id,
     glob_root,
     is_wanted,
     make_video_id,
+    named_root,
     parse_extensions,
     parse_path_fields,
 )
@@ -87,3 +91,19 @@ def test_default_id_is_stable_and_distinguishes_folders():
     assert a == default_video_id("/nas/a/cam 1.MP4")
     assert re.fullmatch(r"a-cam-1-[0-9a-f]{8}", a)
     assert a != default_video_id("/nas/b/a/cam 1.MP4")
+
+
+def test_named_root_is_the_folder_the_user_named():
+    assert named_root("/nas/poker/**/*.mp4") == "/nas/poker"
+    assert named_root("/home/u/.cache/clips/a.mp4") == "/home/u/.cache/clips"
+    assert named_root("gs://bucket/.uploads/a.mp4") == "gs://bucket/.uploads"
+
+
+def test_a_named_file_under_a_hidden_folder_is_found(tmp_path):
+    # ~/.cache/... is where a user's downloads and reelbeam's own footage cache live.
+    clip = tmp_path / ".cache" / "clips" / "a.mp4"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"not decoded here")
+    with TestPipeline() as p:
+        found = p | FindVideos([normalize_input(str(clip))], extensions=EXTS)
+        assert_that(found["found"] | beam.Map(lambda f: f.uri), equal_to([str(clip)]))
