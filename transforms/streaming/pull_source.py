@@ -36,7 +36,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 ACKS = "acks"
 """Tag of ``PullFn``'s side output: the ack id of every message it emits."""
 
-LEASE_S = 30
+LEASE_S = 20
 """Ack deadline (s) each pull gives everything pulled and not yet released.
 
 A few pulls long, so one slow pull does not let a lease lapse; short, so a run that
