@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-
 from typing import NamedTuple
 
 import apache_beam as beam

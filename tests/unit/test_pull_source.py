@@ -47,7 +47,7 @@ class FakeSubscriber:
                         data=data,
                         attributes={"n": ack_id},
                         message_id=f"m-{ack_id}",
-                        publish_time=datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc),
+                        publish_time=datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC),
                     ),
                 )
                 for ack_id, data in batch
