@@ -9,7 +9,7 @@ import apache_beam as beam
 from pipelines.incremental import run_fingerprints
 from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
-from pipelines.streaming import streaming_sources
+from pipelines.streaming import ack_after_write, streaming_sources
 from transforms.artifacts import WriteMotion
 from transforms.catalog.bigquery_client import BigQueryClientFactory
 from transforms.catalog.build_rows import BuildCatalogRows
@@ -56,8 +56,10 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     )
     resumed_probes: list[beam.PCollection] = []
     resumed_motion: list[beam.PCollection] = []
+    source = None
     if config.stream.enabled:
-        found, find_failures = streaming_sources(p, config, clock)
+        source = streaming_sources(p, config, clock)
+        found, find_failures = source.found, source.failures
     else:
         patterns = list(find.patterns)
         retried = failed_inputs(config.sink) if find.retry_failures else []
@@ -132,4 +134,6 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     else:
         written = all_rows | "WriteCatalog" >> WriteCatalog(output)
         written | "WriteReport" >> WriteReport(output)
+    if source is not None:
+        ack_after_write(source, written, config)
     return PipelineOutputs(rows=rows, failures=failures, written=written)

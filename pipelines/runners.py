@@ -27,6 +27,11 @@ class Capabilities:
         name: the runner's canonical name (``DirectRunner``, ``FlinkRunner``, ...).
         pubsub: reads ``--input_subscription`` (Beam's Python Pub/Sub read is
             implemented by Dataflow and the DirectRunner only).
+        pubsub_acks_after_commit: the runner's own Pub/Sub read acks a message only
+            once what it led to is durably committed (Dataflow checkpoints it), so
+            reelbeam reads with Beam's ``ReadFromPubSub``. Elsewhere (the DirectRunner
+            acks each message as it pulls it) reelbeam pulls itself and acks a
+            message once its window is in the catalog (``AckAfterWrite``).
         unbounded_watch: streams a ``--watch`` without ``--watch_stop_after_s``,
             writing rows as windows fire instead of when the watch ends.
         metrics: reports Beam counters after the run (the summary line reads them).
@@ -40,6 +45,7 @@ class Capabilities:
 
     name: str
     pubsub: bool = False
+    pubsub_acks_after_commit: bool = False
     unbounded_watch: bool = False
     metrics: bool = True
     streaming_state: bool = True
@@ -48,8 +54,12 @@ class Capabilities:
 
 
 # Why each row says what it says:
-# - DirectRunner switches to the BundleBasedDirectRunner for Pub/Sub; a watch runs on
-#   the FnApiRunner, which writes when the watch ends, so it needs a stop time.
+# - DirectRunner: a watch, and a subscription read by reelbeam's pull, run on the
+#   FnApiRunner, which writes when the source ends, so both need a stop time. (Its
+#   BundleBasedDirectRunner streams only Beam's own Pub/Sub read, which acks on pull,
+#   and holds the watermark of a splittable DoFn until it ends.)
+# - Dataflow acks a pulled message once the read is committed to its durable state,
+#   so a stopped or updated job loses nothing: Beam's ReadFromPubSub is kept there.
 # - PortableRunner is whatever the job endpoint is; the embedded Python job service
 #   runs bounded work only, so nothing unbounded is promised for it.
 # - Spark's portable runner has no state in streaming mode, so it cannot stream.
@@ -63,8 +73,20 @@ RUNNERS: dict[str, Capabilities] = {
         Capabilities("TestDirectRunner", pubsub=True, shares_local_files=True),
         Capabilities("FnApiRunner", shares_local_files=True),
         Capabilities("PrismRunner", unbounded_watch=True, shares_local_files=True),
-        Capabilities("DataflowRunner", pubsub=True, unbounded_watch=True, detached=True),
-        Capabilities("TestDataflowRunner", pubsub=True, unbounded_watch=True, detached=True),
+        Capabilities(
+            "DataflowRunner",
+            pubsub=True,
+            pubsub_acks_after_commit=True,
+            unbounded_watch=True,
+            detached=True,
+        ),
+        Capabilities(
+            "TestDataflowRunner",
+            pubsub=True,
+            pubsub_acks_after_commit=True,
+            unbounded_watch=True,
+            detached=True,
+        ),
         Capabilities("PortableRunner"),
         Capabilities("FlinkRunner", unbounded_watch=True, detached=True),
         Capabilities("SparkRunner", streaming_state=False, detached=True),
@@ -74,6 +96,10 @@ RUNNERS: dict[str, Capabilities] = {
 # Alternatives named in usage errors.
 _PUBSUB_ALTERNATIVE = (
     "use --runner=DataflowRunner (or DirectRunner), or --watch/--input on this runner"
+)
+_SUBSCRIPTION_ALTERNATIVE = (
+    "give --watch_stop_after_s (the run pulls that long, writes, then acks), "
+    "or use --runner=DataflowRunner"
 )
 _WATCH_ALTERNATIVE = (
     "give --watch_stop_after_s (the run then ends with the watch), "
@@ -115,6 +141,17 @@ def option_problems(caps: Capabilities, config: RunConfig) -> list[str]:
     if stream.input_subscription and not caps.pubsub:
         problems.append(
             f"--input_subscription: the {caps.name} cannot read Pub/Sub; {_PUBSUB_ALTERNATIVE}"
+        )
+    if (
+        stream.input_subscription
+        and caps.pubsub
+        and stream.watch_stop_after_s <= 0
+        and not (caps.pubsub_acks_after_commit or caps.unbounded_watch)
+    ):
+        problems.append(
+            f"--input_subscription without --watch_stop_after_s: the {caps.name} writes "
+            f"results only when the subscription read ends, which is never; "
+            f"{_SUBSCRIPTION_ALTERNATIVE}"
         )
     if stream.watch and stream.watch_stop_after_s <= 0 and not caps.unbounded_watch:
         problems.append(

@@ -1,33 +1,62 @@
 """Streaming runs: ``--watch`` and ``--input_subscription`` in place of ``FindVideos``.
 
 ``streaming_sources`` adds the source to the pipeline; everything after it is the
-batch graph, on fixed windows. ``wait_streaming`` waits for (and, where asked,
-stops) the run through Beam's public ``wait_until_finish(duration)`` and
-``cancel()``: a watch with ``--watch_stop_after_s`` ends by itself; a subscription
-never ends, so with ``--watch_stop_after_s`` it is cancelled after that long.
+batch graph, on fixed windows. ``ack_after_write`` closes a subscription read by
+reelbeam's own pull: its messages are acked once their window is in the catalog.
+``wait_streaming`` waits for (and, where asked, stops) the run through Beam's public
+``wait_until_finish(duration)`` and ``cancel()``: a watch with
+``--watch_stop_after_s`` ends by itself, and so does reelbeam's pull of a
+subscription; Beam's ``ReadFromPubSub`` (Dataflow) never ends, so with
+``--watch_stop_after_s`` it is cancelled after that long.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import NamedTuple
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipelines.run_config import RunConfig, StreamConfig
-from pipelines.runners import Capabilities
+from pipelines.runners import Capabilities, capabilities
 from transforms.io.deadletter import Clock, utc_now
+from transforms.streaming.acks import AckAfterWrite
 from transforms.streaming.read_new_uploads import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
 
 
-def streaming_sources(
-    p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now
-) -> tuple[beam.PCollection, beam.PCollection]:
-    """The streaming source for ``p``: ``(found, failures)``, both in fixed windows.
+class StreamSource(NamedTuple):
+    """What a streaming source gives the rest of the graph (all in fixed windows).
+
+    Attributes:
+        found: the files to process.
+        failures: failure rows of the source (stage ``find``).
+        acks: ack ids to ack once their window is written (None: nothing to ack).
+    """
+
+    found: beam.PCollection
+    failures: beam.PCollection
+    acks: beam.PCollection | None = None
+
+
+def pulls_subscription(caps: Capabilities) -> bool:
+    """Whether a subscription is read by reelbeam's pull (acked after the write).
+
+    Only where the runner's own read acks after a durable commit (Dataflow) is Beam's
+    ``ReadFromPubSub`` as safe; the DirectRunner's acks every message as it pulls it,
+    so a run stopped before the write would lose what it had pulled.
+    """
+    return not caps.pubsub_acks_after_commit
+
+
+def streaming_sources(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) -> StreamSource:
+    """The streaming source for ``p``, in fixed windows.
 
     Step labels: ``ReadGcsUploads`` (``--input_subscription``) or ``WatchFolder``
-    (``--watch``).
+    (``--watch``). Which read a subscription gets depends on ``p``'s runner
+    (``pulls_subscription``).
 
     Args:
         p: the pipeline.
@@ -44,8 +73,13 @@ def streaming_sources(
         "clock": clock,
     }
     if opts.input_subscription:
+        caps = capabilities(p.options.view_as(StandardOptions).runner)
         source = p | "ReadGcsUploads" >> ReadGcsUploads(
-            opts.input_subscription, prefixes=list(opts.input_prefixes), **common
+            opts.input_subscription,
+            prefixes=list(opts.input_prefixes),
+            ack_after_write=pulls_subscription(caps),
+            stop_after_s=opts.watch_stop_after_s,
+            **common,
         )
     elif opts.watch:
         source = p | "WatchFolder" >> WatchFolder(
@@ -56,15 +90,32 @@ def streaming_sources(
         )
     else:
         raise ValueError("streaming_sources needs --watch or --input_subscription")
-    return source["found"], source["failures"]
+    return StreamSource(source["found"], source["failures"], source.get("acks"))
+
+
+def ack_after_write(
+    source: StreamSource, written: beam.PCollection, config: RunConfig
+) -> beam.PCollection | None:
+    """Ack the source's messages per window once ``written`` (the catalog write) has it.
+
+    Step label: ``AckAfterWrite``. Nothing to do (None) for a watch or for Beam's own
+    Pub/Sub read.
+    """
+    if source.acks is None:
+        return None
+    return (source.acks, written) | "AckAfterWrite" >> AckAfterWrite(
+        config.stream.input_subscription
+    )
 
 
 def wait_streaming(result: PipelineResult, opts: StreamConfig, caps: Capabilities) -> bool:
     """Wait for a streaming run; stop a subscription run after ``--watch_stop_after_s``.
 
-    A watch with a stop time ends by itself and is waited for. A subscription run
-    with ``--watch_stop_after_s`` is cancelled after that many seconds: whatever
-    windows have fired by then are in the catalog. Without a stop time a job on a
+    A watch with a stop time ends by itself and is waited for, and so does a
+    subscription read by reelbeam's pull (it pulls that long, then the run writes and
+    acks). A subscription read by Beam's ``ReadFromPubSub`` with
+    ``--watch_stop_after_s`` is cancelled after that many seconds: whatever windows
+    have fired by then are in the catalog. Without a stop time a job on a
     cluster that outlives the launcher (``caps.detached``: Dataflow, Flink, Spark) is
     left running; a run on this machine is waited for until it is interrupted.
 
@@ -86,7 +137,7 @@ def wait_streaming(result: PipelineResult, opts: StreamConfig, caps: Capabilitie
             caps.name,
         )
         return False
-    if opts.watch or stop_s <= 0:
+    if opts.watch or stop_s <= 0 or pulls_subscription(caps):
         result.wait_until_finish()
         return True
     try:

@@ -20,7 +20,7 @@ from pipelines.runners import (
     runs_streaming,
     shared_path_warnings,
 )
-from pipelines.streaming import wait_streaming
+from pipelines.streaming import pulls_subscription, wait_streaming
 
 SUBSCRIPTION = "projects/p/subscriptions/s"
 
@@ -92,7 +92,23 @@ def test_pubsub_anywhere_but_dataflow_or_direct_is_refused(runner):
 
 @pytest.mark.parametrize("runner", ["DirectRunner", "DataflowRunner", "BundleBasedDirectRunner"])
 def test_pubsub_on_dataflow_or_direct_is_fine(runner):
-    assert option_problems(capabilities(runner), _config(input_subscription=SUBSCRIPTION)) == []
+    config = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=60)
+    assert option_problems(capabilities(runner), config) == []
+
+
+def test_an_endless_subscription_needs_a_runner_that_streams_it():
+    """The DirectRunner writes (and acks) when reelbeam's pull ends: it needs a stop time."""
+    config = _config(input_subscription=SUBSCRIPTION)
+    assert option_problems(capabilities("DataflowRunner"), config) == []
+    (problem,) = option_problems(capabilities("DirectRunner"), config)
+    assert problem.startswith("--input_subscription without --watch_stop_after_s: the DirectRunner")
+    assert "--runner=DataflowRunner" in problem
+
+
+def test_only_a_runner_that_acks_after_a_durable_commit_keeps_beams_pubsub_read():
+    assert not pulls_subscription(capabilities("DataflowRunner"))
+    assert pulls_subscription(capabilities("DirectRunner"))
+    assert pulls_subscription(capabilities("BundleBasedDirectRunner"))
 
 
 @pytest.mark.parametrize("runner", ["DirectRunner", "PortableRunner", "SparkRunner"])
@@ -206,8 +222,16 @@ def test_a_runner_without_a_timed_wait_is_waited_for_in_a_thread_then_cancelled(
 
     result = Blocking()
     stream = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=0.2).stream
-    assert wait_streaming(result, stream, capabilities("DirectRunner")) is True
+    native = Capabilities("LocalRunner", pubsub=True, pubsub_acks_after_commit=True)
+    assert wait_streaming(result, stream, native) is True
     assert result.calls == ["blocked", "cancel"]
+
+
+def test_a_subscription_pulled_by_reelbeam_ends_by_itself_and_is_waited_for():
+    result = _Result()
+    stream = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=2).stream
+    assert wait_streaming(result, stream, capabilities("DirectRunner")) is True
+    assert result.calls == [("wait", None)]
 
 
 def _write_catalog(out: pathlib.Path) -> None:

@@ -6,8 +6,11 @@ catalog rows, the catalog upsert) runs unchanged on unbounded input: every
 GroupByKey, CombinePerKey and CoGroupByKey downstream groups per window, and a
 window fires once all of its files have gone through.
 
-* ``ReadGcsUploads``: ``ReadFromPubSub`` of GCS ``OBJECT_FINALIZE`` notifications
-  (JSON API payload). Objects outside the allowed prefixes, and names with ``..``
+* ``ReadGcsUploads``: GCS ``OBJECT_FINALIZE`` notifications (JSON API payload) from
+  a subscription: Beam's ``ReadFromPubSub`` where the runner acks only what it has
+  durably committed (Dataflow), else reelbeam's own pull (``pull_source.PullFn``),
+  which leaves every message unacked and hands its ack id on (``"acks"``) for
+  ``acks.AckAfterWrite`` to ack once the message's window is in the catalog. Objects outside the allowed prefixes, and names with ``..``
   segments, are failure rows (stage ``find``); other extensions, hidden and
   temporary files are skipped. Redeliveries and older generations of an object are
   dropped by a stateful DoFn keyed by the object's URI; within a window only the
@@ -27,6 +30,7 @@ from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.paths import DEFAULT_EXTENSIONS
 from transforms.streaming.notifications import newest, normalize_prefixes
 from transforms.streaming.pubsub_source import NewGenerationsFn, ParseNotificationsFn, drop_key
+from transforms.streaming.pull_source import ACKS, PullFn
 from transforms.streaming.watch_folder import WatchFn
 
 DEFAULT_WINDOW_S = 5.0
@@ -98,9 +102,16 @@ class ReadGcsUploads(beam.PTransform):
         exclude_prefix: reelbeam's own output, never taken as a source.
         window_s: length of the fixed windows the files are grouped in.
         clock: stamps failure rows.
+        ack_after_write: read with ``PullFn``, which acks nothing, and return the ack
+            ids as ``"acks"`` (for ``AckAfterWrite``). False: Beam's ``ReadFromPubSub``,
+            for runners that ack only what they have durably committed (Dataflow); on
+            the DirectRunner that read acks each message as it is pulled.
+        stop_after_s: with ``ack_after_write``, stop pulling after this long (0: never).
+        poll_s: with ``ack_after_write``, how long one pull waits for messages.
 
     Returns:
-        ``{"found": FoundFile, "failures": FailureRow}``, both in fixed windows.
+        ``{"found": FoundFile, "failures": FailureRow}``, both in fixed windows, and
+        with ``ack_after_write`` ``"acks"``: the ack ids, in the same windows.
     """
 
     def __init__(
@@ -113,20 +124,39 @@ class ReadGcsUploads(beam.PTransform):
         exclude_prefix: str | None = None,
         window_s: float = DEFAULT_WINDOW_S,
         clock: Clock = utc_now,
+        ack_after_write: bool = False,
+        stop_after_s: float = 0.0,
+        poll_s: float = 1.0,
     ):
         super().__init__()
         self._subscription = subscription
         self._uploads = UploadsToFound(
             prefixes, extensions, path_pattern, video_id_template, exclude_prefix, window_s, clock
         )
+        self._ack_after_write = ack_after_write
+        self._stop_after_s = stop_after_s
+        self._poll_s = poll_s
+        self._window_s = window_s
 
     def expand(self, pbegin):
-        return (
+        if not self._ack_after_write:
+            return (
+                pbegin
+                | "Read"
+                >> beam.io.ReadFromPubSub(subscription=self._subscription, with_attributes=True)
+                | "Uploads" >> self._uploads
+            )
+        pulled = (
             pbegin
-            | "Read"
-            >> beam.io.ReadFromPubSub(subscription=self._subscription, with_attributes=True)
-            | "Uploads" >> self._uploads
+            | "Subscription" >> beam.Create([self._subscription])
+            | "Pull"
+            >> beam.ParDo(PullFn(self._poll_s, self._stop_after_s)).with_outputs(
+                ACKS, main="messages"
+            )
         )
+        uploads = pulled.messages | "Uploads" >> self._uploads
+        acks = pulled[ACKS] | "WindowAcks" >> beam.WindowInto(window.FixedWindows(self._window_s))
+        return {**uploads, "acks": acks}
 
 
 class WatchFolder(beam.PTransform):
