@@ -2,7 +2,9 @@
 
 A child process (``--child``) starts both emulators (as ``tests/emulators`` does), a
 topic and a subscription, and runs ``reelbeam --input_subscription ... --render=none``
-on the DirectRunner in a thread. It uploads a short clip and publishes its
+on the DirectRunner in a thread, without a stop time: the continuous local stream (a
+run with ``--watch_stop_after_s`` pulls, writes when its pull ends, then acks). The
+child exits when it has measured, stream and all. It uploads a short clip and publishes its
 OBJECT_FINALIZE notification, waits for the video's row in ``catalog/videos.jsonl``
 (the first upload: cold, it pays the run's start-up), then uploads a second clip into
 the running stream and times the same (warm: what every later upload sees). A
@@ -122,7 +124,6 @@ def measure() -> dict:
         f"--input_prefixes=gs://{BUCKET}/incoming",
         f"--output={out}",
         "--runner=DirectRunner",
-        "--watch_stop_after_s=80",
         "--render=none",
     ]
     runner = threading.Thread(target=run, args=(argv,), daemon=True)
@@ -138,7 +139,6 @@ def measure() -> dict:
         warm = _row_after(out, uri, started, 20) if cold is not None else None
     finally:
         stop.set()
-        runner.join(120)
         subscriber.delete_subscription(subscription=subscription)
         publisher.delete_topic(topic=topic)
         gcs.stop()
@@ -176,3 +176,4 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--child"]:
         sys.exit("usage: python -m benchmarks.bench_streaming --child")
     print(json.dumps(measure()), flush=True)
+    os._exit(0)  # the stream never ends by itself; its worker threads go with the process

@@ -31,6 +31,7 @@ from pipelines.run_config import RunConfig, run_config, split_csv
 from pipelines.runners import (
     Capabilities,
     capabilities,
+    delivery_warnings,
     option_problems,
     runs_streaming,
     shared_path_warnings,
@@ -351,7 +352,7 @@ def run(
     except UsageError as exc:
         print(f"reelbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for warning in shared_path_warnings(caps, config):
+    for warning in [*shared_path_warnings(caps, config), *delivery_warnings(caps, config)]:
         logging.warning("%s", warning)
     if runs_in_this_process(options, caps):
         prestart_fork_server()

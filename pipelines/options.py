@@ -82,8 +82,9 @@ class ReelbeamOptions(PipelineOptions):
             type=float,
             default=StreamConfig.watch_stop_after_s,
             help="Stop a streaming run after this many seconds (0: run until cancelled): a "
-            "--watch ends by itself, and so does an --input_subscription read by reelbeam's "
-            "pull (it writes, then acks); on Dataflow a subscription run is cancelled.",
+            "--watch ends by itself; on the DirectRunner an --input_subscription is pulled that "
+            "long, written, then acked (without it, Beam's read acks on pull); on Dataflow a "
+            "subscription run is cancelled.",
         )
         find.add_argument(
             "--input_subscription",

@@ -97,10 +97,6 @@ RUNNERS: dict[str, Capabilities] = {
 _PUBSUB_ALTERNATIVE = (
     "use --runner=DataflowRunner (or DirectRunner), or --watch/--input on this runner"
 )
-_SUBSCRIPTION_ALTERNATIVE = (
-    "give --watch_stop_after_s (the run pulls that long, writes, then acks), "
-    "or use --runner=DataflowRunner"
-)
 _WATCH_ALTERNATIVE = (
     "give --watch_stop_after_s (the run then ends with the watch), "
     "or use --runner=FlinkRunner or DataflowRunner"
@@ -142,17 +138,6 @@ def option_problems(caps: Capabilities, config: RunConfig) -> list[str]:
         problems.append(
             f"--input_subscription: the {caps.name} cannot read Pub/Sub; {_PUBSUB_ALTERNATIVE}"
         )
-    if (
-        stream.input_subscription
-        and caps.pubsub
-        and stream.watch_stop_after_s <= 0
-        and not (caps.pubsub_acks_after_commit or caps.unbounded_watch)
-    ):
-        problems.append(
-            f"--input_subscription without --watch_stop_after_s: the {caps.name} writes "
-            f"results only when the subscription read ends, which is never; "
-            f"{_SUBSCRIPTION_ALTERNATIVE}"
-        )
     if stream.watch and stream.watch_stop_after_s <= 0 and not caps.unbounded_watch:
         problems.append(
             f"--watch without --watch_stop_after_s: the {caps.name} writes results only "
@@ -172,6 +157,28 @@ def runs_streaming(caps: Capabilities, config: RunConfig) -> bool:
     if not config.stream.enabled:
         return False
     return caps.streaming_state or not config.stream.watch
+
+
+def delivery_warnings(caps: Capabilities, config: RunConfig) -> list[str]:
+    """How a subscription run may lose messages on this runner, one warning line (or none).
+
+    Where the runner acks only after a durable commit (Dataflow), or reelbeam pulls and
+    acks after the write (a run with ``--watch_stop_after_s`` elsewhere), nothing is lost.
+    A continuous local stream reads with Beam's ``ReadFromPubSub``, the only read the
+    DirectRunner streams, and that read acks each message as it pulls it.
+    """
+    stream = config.stream
+    if not stream.input_subscription or caps.pubsub_acks_after_commit:
+        return []
+    if stream.watch_stop_after_s > 0:
+        return []
+    return [
+        f"--input_subscription without --watch_stop_after_s streams on the {caps.name} "
+        "through Beam's Pub/Sub read, which acks each message as it pulls it: messages "
+        "pulled but not yet in the catalog when the run stops are lost. Give "
+        "--watch_stop_after_s (the run pulls that long, writes, then acks) or use "
+        "--runner=DataflowRunner for delivery after the write."
+    ]
 
 
 def shared_path_warnings(caps: Capabilities, config: RunConfig) -> list[str]:

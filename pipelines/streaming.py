@@ -41,14 +41,18 @@ class StreamSource(NamedTuple):
     acks: beam.PCollection | None = None
 
 
-def pulls_subscription(caps: Capabilities) -> bool:
+def pulls_subscription(caps: Capabilities, stream: StreamConfig) -> bool:
     """Whether a subscription is read by reelbeam's pull (acked after the write).
 
     Only where the runner's own read acks after a durable commit (Dataflow) is Beam's
-    ``ReadFromPubSub`` as safe; the DirectRunner's acks every message as it pulls it,
-    so a run stopped before the write would lose what it had pulled.
+    ``ReadFromPubSub`` as safe. The DirectRunner's acks every message as it pulls it,
+    but it is also the only read the DirectRunner streams: reelbeam's pull (a
+    splittable DoFn) runs there as a bounded read whose windows are written when it
+    ends. So a run with ``--watch_stop_after_s`` pulls (nothing is lost), and a
+    continuous local stream keeps Beam's read (``runners.delivery_warnings`` says what
+    that risks).
     """
-    return not caps.pubsub_acks_after_commit
+    return not caps.pubsub_acks_after_commit and stream.watch_stop_after_s > 0
 
 
 def streaming_sources(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) -> StreamSource:
@@ -77,7 +81,7 @@ def streaming_sources(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_no
         source = p | "ReadGcsUploads" >> ReadGcsUploads(
             opts.input_subscription,
             prefixes=list(opts.input_prefixes),
-            ack_after_write=pulls_subscription(caps),
+            ack_after_write=pulls_subscription(caps, opts),
             stop_after_s=opts.watch_stop_after_s,
             **common,
         )
@@ -137,7 +141,7 @@ def wait_streaming(result: PipelineResult, opts: StreamConfig, caps: Capabilitie
             caps.name,
         )
         return False
-    if opts.watch or stop_s <= 0 or pulls_subscription(caps):
+    if opts.watch or stop_s <= 0 or pulls_subscription(caps, opts):
         result.wait_until_finish()
         return True
     try:

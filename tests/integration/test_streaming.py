@@ -161,6 +161,10 @@ def test_watch_tracker_carries_the_last_poll_and_stops_at_the_deadline():
     tracker.check_done()
     assert primary.over() and not residual.over()
     assert (residual.next_due_s, residual.polls, residual.seen) == (101.2, 1, poll.seen)
+    assert residual.deadline_s == pytest.approx(102.2)  # the stop time runs from the first poll
+    late = WatchTracker(start)  # a first poll the runner's warm-up delayed past the deadline
+    assert late.try_claim(dataclasses.replace(poll, at_s=103.0))
+    assert not late.try_split(0)[1].over()
     last = WatchTracker(dataclasses.replace(residual, next_due_s=102.5))
     assert not last.try_claim(poll)  # past the deadline: the watch is over
     last.check_done()

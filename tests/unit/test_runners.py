@@ -16,6 +16,7 @@ from pipelines.runners import (
     Capabilities,
     canonical_name,
     capabilities,
+    delivery_warnings,
     option_problems,
     runs_streaming,
     shared_path_warnings,
@@ -96,19 +97,24 @@ def test_pubsub_on_dataflow_or_direct_is_fine(runner):
     assert option_problems(capabilities(runner), config) == []
 
 
-def test_an_endless_subscription_needs_a_runner_that_streams_it():
-    """The DirectRunner writes (and acks) when reelbeam's pull ends: it needs a stop time."""
-    config = _config(input_subscription=SUBSCRIPTION)
-    assert option_problems(capabilities("DataflowRunner"), config) == []
-    (problem,) = option_problems(capabilities("DirectRunner"), config)
-    assert problem.startswith("--input_subscription without --watch_stop_after_s: the DirectRunner")
-    assert "--runner=DataflowRunner" in problem
+def test_an_endless_local_subscription_streams_with_a_warning_about_delivery():
+    """No stop time: the DirectRunner streams Beam's read, which acks on pull; said once."""
+    endless = _config(input_subscription=SUBSCRIPTION)
+    assert option_problems(capabilities("DirectRunner"), endless) == []
+    (warning,) = delivery_warnings(capabilities("DirectRunner"), endless)
+    assert "acks each message as it pulls it" in warning and "--watch_stop_after_s" in warning
+    stopping = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=60)
+    assert delivery_warnings(capabilities("DirectRunner"), stopping) == []
+    assert delivery_warnings(capabilities("DataflowRunner"), endless) == []
 
 
-def test_only_a_runner_that_acks_after_a_durable_commit_keeps_beams_pubsub_read():
-    assert not pulls_subscription(capabilities("DataflowRunner"))
-    assert pulls_subscription(capabilities("DirectRunner"))
-    assert pulls_subscription(capabilities("BundleBasedDirectRunner"))
+def test_reelbeam_pulls_unless_the_runner_acks_after_a_commit_or_the_stream_is_endless():
+    stopping = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=60).stream
+    endless = _config(input_subscription=SUBSCRIPTION).stream
+    assert not pulls_subscription(capabilities("DataflowRunner"), stopping)
+    assert pulls_subscription(capabilities("DirectRunner"), stopping)
+    assert pulls_subscription(capabilities("BundleBasedDirectRunner"), stopping)
+    assert not pulls_subscription(capabilities("DirectRunner"), endless)
 
 
 @pytest.mark.parametrize("runner", ["DirectRunner", "PortableRunner", "SparkRunner"])

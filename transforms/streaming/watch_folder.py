@@ -36,7 +36,8 @@ class WatchRestriction:
 
     Attributes:
         poll_s: seconds between polls.
-        deadline_s: no poll is due after this wall-clock time (None: watch forever).
+        deadline_s: no poll is due after this wall-clock time (None: watch forever); set
+            from the launch, then moved to the first poll plus the stop time.
         next_due_s: wall-clock time the next poll is due.
         polls: polls made so far.
         seen: versions of the wanted files at the last poll.
@@ -106,8 +107,14 @@ class WatchTracker(RestrictionTracker):
         if poll is None:
             residual = current
         else:
+            deadline = current.deadline_s
+            if current.polls == 0 and deadline is not None:
+                # The watch lasts its stop time from its first poll, however long the
+                # runner took to get there (the stages' warm-up comes first locally).
+                deadline = poll.at_s + (deadline - current.next_due_s)
             residual = dataclasses.replace(
                 current,
+                deadline_s=deadline,
                 next_due_s=poll.at_s + current.poll_s,
                 polls=current.polls + 1,
                 seen=poll.seen,
