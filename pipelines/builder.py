@@ -107,7 +107,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     motion_assets = motion | "WriteMotion" >> WriteMotion(output, params, pose_fps)
 
     rendered = {"probe": probes, "motion": motion} | "RenderVideos" >> RenderVideos(
-        output, config.render, clock
+        output, config.render, clock, rerender=find.reprocess
     )
     assets = (motion_assets.assets, rendered["assets"]) | "AllAssets" >> beam.Flatten()
 

@@ -9,8 +9,7 @@ import shutil
 
 import pytest
 
-from pipelines import launcher
-from tests.helpers.runs import DIRECT, fixed_clock
+from tests.helpers.runs import DIRECT, counted_run
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +25,13 @@ def _catalog(out: pathlib.Path) -> dict[str, list[dict]]:
 
 def _run(monkeypatch, archive: pathlib.Path, out: pathlib.Path, *extra: str) -> dict[str, int]:
     """One batch run; returns its counters (as the summary line reads them)."""
-    seen: dict[str, int] = {}
-    real = launcher.counters
-
-    def spy(result, caps):
-        totals = real(result, caps)
-        seen.update(totals or {})
-        return totals
-
-    monkeypatch.setattr(launcher, "counters", spy)
     argv = [f"--input={archive}", f"--output={out}", "--render=proxy,highlights", *DIRECT]
-    assert launcher.run([*argv, *extra], clock=fixed_clock) == 0
-    return seen
+    return counted_run(monkeypatch, [*argv, *extra])
+
+
+def _manifests(out: pathlib.Path) -> dict[str, int]:
+    """Each render manifest under ``out`` and its modification time (ns)."""
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.glob("videos/*/.render/*")}
 
 
 @pytest.fixture
@@ -123,8 +117,15 @@ def test_new_pose_fps_detects_again(first_run, monkeypatch):
 
 def test_reprocess_and_changed_files_decode_again(first_run, monkeypatch):
     archive, out = first_run
+    manifests = _manifests(out)
+    assert manifests, "the first run should leave render manifests"
     counts = _run(monkeypatch, archive, out, "--reprocess")
     assert counts["reprocessed_detect"] == 1 and counts["files_probed"] == 1
+    # Everything is redone, renders included: no artifact is reused from its manifest.
+    assert counts["artifacts_rendered"] >= 1 and counts.get("artifacts_reused", 0) == 0
+    again = _manifests(out)
+    assert again.keys() == manifests.keys()
+    assert all(again[name] > manifests[name] for name in manifests)
     shutil.copy(archive / "cam1.mp4", archive / "cam2.mp4")
     (archive / "cam1.mp4").write_bytes((archive / "cam1.mp4").read_bytes() + b"\0" * 16)
     counts = _run(monkeypatch, archive, out)
