@@ -7,7 +7,7 @@ say ``files_probed == 0`` and ``chunks_analysed == 0``) and take under 5% of the
 run's CPU time (user + system of the run's process and all its children, getrusage and
 sampled over the process tree, see ``run_pipeline``). Both run the real launcher on
 DirectRunner, each in a child process; an unchanged rerun ends at launch, before any
-pipeline or child process. The notes split the rerun's CPU into its floor (the
+pipeline or child process (the least CPU of three reruns counts). The notes split the rerun's CPU into its floor (the
 interpreter, Beam's import, the launcher's) and the rest.
 """
 
@@ -38,6 +38,7 @@ from transforms.io.atomic import local_target
 NAME = "rerun"
 TARGET = "ratio <= 0.05 (rerun CPU s / first run CPU s), nothing decoded"
 FILES = 200
+RERUNS = 3
 RECIPE = 1  # bump when the clips change: cached files get new names
 
 
@@ -128,7 +129,8 @@ def run(ctx: Context) -> Result:
     out = ctx.scratch(NAME) / "out"
     argv = [f"--input={folder}", f"--output={out}", "--runner=DirectRunner"]
     first = run_pipeline(argv)
-    again = run_pipeline(argv)
+    # Reruns are cheap: the least of three, like the floor below, so the two compare.
+    again = min((run_pipeline(argv) for _ in range(RERUNS)), key=lambda r: r.cpu_s)
     python = import_cpu_s("sys")  # the interpreter alone
     beam = import_cpu_s("apache_beam")  # the interpreter and Beam
     startup = import_cpu_s("pipelines.launcher")  # a rerun's floor before any work
@@ -145,14 +147,15 @@ def run(ctx: Context) -> Result:
         f"{FILES} clips of 1 s 64x64 (all settings default). First run {first.wall_s:.1f} s "
         f"wall, {first.cpu_s:.1f} s CPU ({first.value.get('files_probed', 0)} probed, "
         f"{first.value.get('chunks_analysed', 0)} chunks analysed); rerun {again.wall_s:.1f} s "
-        f"wall, {again.cpu_s:.2f} s CPU: {skipped} skipped unchanged, "
+        f"wall, {again.cpu_s:.2f} s CPU (least of {RERUNS}): {skipped} skipped unchanged, "
         f"{counts.get('files_probed', 0)} probed, {counts.get('chunks_analysed', 0)} chunks "
         f"analysed, {started}. Its floor, a child that only imports the launcher: "
         f"{startup:.2f} s CPU ({share(startup):.1f}% of the first run), of which the "
         f"interpreter {python:.2f} s and Beam's import {beam - python:.2f} s "
-        f"({share(beam - python):.1f}%); the rest, {work:.2f} s, is parsing the options, "
-        "preflight, the models' MD5 for the fingerprints, matching the files, reading the "
-        f"catalog and planning each file ({1000 * work / FILES:.1f} ms CPU per file)."
+        f"({share(beam - python):.1f}%); the rest, {work:.2f} s (noise near zero), is "
+        "parsing the options, preflight, the models' MD5 for the fingerprints, matching the "
+        f"files, reading the catalog and planning each file ({1000 * work / FILES:.1f} ms "
+        "CPU per file)."
     )
     if share(beam - python) > 5:
         notes += " Beam's import alone is over 5% of this first run: no rerun can meet the target."
