@@ -6,18 +6,16 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from pipelines.incremental import run_fingerprints
+from pipelines.incremental import client_factory, find_videos, run_fingerprints
 from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import ack_after_write, streaming_sources
 from transforms.artifacts import WriteMotion
-from transforms.catalog.bigquery_client import BigQueryClientFactory
 from transforms.catalog.build_rows import BuildCatalogRows
 from transforms.catalog.plan_reruns import PlanReruns
 from transforms.catalog.write_catalog import WriteCatalog, WriteCatalogToBigQuery
 from transforms.chunks import SplitIntoChunks
 from transforms.detect_motion import DetectMotion
-from transforms.find import FindVideos
 from transforms.io.deadletter import Clock, utc_now
 from transforms.merge import MergeSegments
 from transforms.paths import ANY_EXTENSION
@@ -51,9 +49,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     fingerprints = run_fingerprints(config)
     params = config.segment
     sink = config.sink
-    factory = BigQueryClientFactory(
-        api_endpoint=sink.bigquery_endpoint, anonymous=sink.bigquery_anonymous
-    )
+    factory = client_factory(config)
     resumed_probes: list[beam.PCollection] = []
     resumed_motion: list[beam.PCollection] = []
     source = None
@@ -61,18 +57,8 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
         source = streaming_sources(p, config, clock)
         found, find_failures = source.found, source.failures
     else:
-        patterns = list(find.patterns)
         retried = failed_inputs(config.sink) if find.retry_failures else []
-        batch = p | "FindVideos" >> FindVideos(
-            patterns=patterns + retried,
-            input_list=find.input_list,
-            extensions=find.extensions,
-            path_pattern=find.path_pattern,
-            video_id_template=find.video_id_template,
-            exclude_prefix=output,
-            allowed_roots=list(find.allowed_roots) if find.allowed_roots else None,
-            clock=clock,
-        )
+        batch = p | "FindVideos" >> find_videos(config, retried, clock)
         find_failures = batch["failures"]
         planned = batch["found"] | "PlanReruns" >> PlanReruns(
             output,
@@ -109,7 +95,7 @@ def build_pipeline(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) 
     motion_assets = motion | "WriteMotion" >> WriteMotion(output, params, pose_fps)
 
     rendered = {"probe": probes, "motion": motion} | "RenderVideos" >> RenderVideos(
-        output, config.render, clock
+        output, config.render, clock, rerender=find.reprocess
     )
     assets = (motion_assets.assets, rendered["assets"]) | "AllAssets" >> beam.Flatten()
 

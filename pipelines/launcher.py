@@ -1,7 +1,9 @@
 """The launcher: parse and check options, preflight, build, run, summarise.
 
 Options are checked on their own (``pipelines.options.validate``) and against what
-the runner can do (``pipelines.runners``).
+the runner can do (``pipelines.runners``). A batch rerun whose inputs are all
+unchanged ends after preflight (``pipelines.incremental.nothing_to_do``): no
+pipeline, no child process, nothing written, and the usual summary line.
 
 Exit codes: 0 when the run finished (also when some inputs failed: they are
 failure rows), 2 for bad options, 1 when the pipeline itself broke.
@@ -24,6 +26,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipelines.builder import build_pipeline
+from pipelines.incremental import nothing_to_do
 from pipelines.logs import configure as configure_logging
 from pipelines.logs import log_level
 from pipelines.options import ReelbeamOptions, options_parser
@@ -276,6 +279,13 @@ def summary_line(
     return f"{line}; report: {report}" if report else line
 
 
+def report_page(config: RunConfig) -> str | None:
+    """The report page a batch run keeps up to date (none when the rows go to BigQuery)."""
+    if config.sink.bigquery_dataset:
+        return None
+    return FileSystems.join(config.output, "report", "index.html")
+
+
 def summary(result, caps: Capabilities, config: RunConfig, finished: bool = True) -> str:
     """The summary line for a run, from its counters or else from the catalog.
 
@@ -288,9 +298,7 @@ def summary(result, caps: Capabilities, config: RunConfig, finished: bool = True
     output = config.output
     if not finished:
         return f"reelbeam: streaming job left running on the {caps.name}; output: {output}"
-    report = (
-        None if config.sink.bigquery_dataset else FileSystems.join(output, "report", "index.html")
-    )
+    report = report_page(config)
     totals = counters(result, caps)
     if totals is not None:
         return summary_line(totals, output, report)
@@ -354,6 +362,13 @@ def run(
         return EXIT_USAGE
     for warning in [*shared_path_warnings(caps, config), *delivery_warnings(caps, config)]:
         logging.warning("%s", warning)
+    # Before any child process or Beam job: a rerun over unchanged inputs ends here,
+    # its catalog and report as they were.
+    unchanged = nothing_to_do(config, clock)
+    if unchanged is not None:
+        logging.info("every input is unchanged: no pipeline started")
+        print(summary_line(unchanged, config.output, report_page(config)))
+        return EXIT_OK
     if runs_in_this_process(options, caps):
         prestart_fork_server()
     output = config.output

@@ -5,11 +5,12 @@ The same code path serves local folders, NAS mounts and ``gs://`` buckets.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -29,6 +30,7 @@ from transforms.paths import (
 )
 from transforms.progress import report
 from transforms.records import FoundFile
+from transforms.schemas import FailureRow
 
 
 def normalize_input(pattern: str, base_dir: str | None = None) -> str:
@@ -96,73 +98,86 @@ def within_roots(pattern: str, roots: list[str]) -> bool:
     return any(is_below(pattern, resolve_local(r)) for r in roots)
 
 
+def listed_patterns(
+    list_uri: str, allowed_roots: list[str] | None, clock: Clock
+) -> Iterator[tuple[str, tuple[str, ...]] | FailureRow]:
+    """A list file's ``(pattern, roots)``; entries outside the allowed roots are failure rows."""
+    roots = allowed_roots or default_roots(list_uri)
+    try:
+        patterns = call_with_retries(lambda: read_input_list(list_uri))
+    except Exception as exc:
+        patterns = []
+        yield failure_row(exc, input_uri=list_uri, stage="find", clock=clock)
+    for pattern in patterns:
+        if within_roots(pattern, roots):
+            yield pattern, tuple(roots)
+        else:
+            exc = OutsideAllowedRootsError(
+                f"{pattern} is outside the allowed roots ({', '.join(roots)})"
+            )
+            yield failure_row(exc, input_uri=pattern, stage="find", clock=clock)
+
+
+def matches(element: tuple[str, tuple[str, ...]], clock: Clock) -> Iterator[tuple | FailureRow]:
+    """(pattern, roots) -> ``(FileMetadata, root)`` of every match, or failure rows.
+
+    A missing named file is a failure row. ``roots`` is empty for the patterns the
+    user typed; for a list's entries it holds the allowed roots, and every match is
+    checked again with symlinks resolved, so a glob cannot reach a file outside them
+    through a link.
+    """
+    pattern, roots = element
+    try:
+        metadata = call_with_retries(lambda: match_files(pattern), what=f"match {pattern}")
+    except Exception as exc:
+        metadata, error = [], exc
+    else:
+        error = (
+            None
+            if metadata or has_glob(pattern)
+            else SourceVanishedError(f"{pattern} does not exist")
+        )
+    if error is not None:
+        row = failure_row(error, input_uri=pattern, stage="find", clock=clock)
+        logging.warning("find failed for %s: %s", pattern, row.message)
+        yield row
+    elif not metadata:
+        logging.warning("no files match %s", pattern)
+    root = named_root(pattern)
+    for meta in metadata:
+        if roots and not within_roots(meta.path, list(roots)):
+            exc = OutsideAllowedRootsError(
+                f"{meta.path} resolves outside the allowed roots ({', '.join(roots)})"
+            )
+            yield failure_row(exc, input_uri=meta.path, stage="find", clock=clock)
+            continue
+        yield meta, root
+
+
+def _tagged(item):
+    """Failure rows to the ``failures`` output, the rest to the main one."""
+    return pvalue.TaggedOutput(FAILURES, item) if isinstance(item, FailureRow) else item
+
+
 class _ReadListFn(beam.DoFn):
-    """list URI -> its patterns; entries outside the allowed roots are failure rows."""
+    """list URI -> its ``(pattern, roots)`` (``listed_patterns``), failure rows tagged."""
 
     def __init__(self, roots: list[str] | None, clock: Clock):
         self._roots = roots
         self._clock = clock
 
     def process(self, list_uri: str):
-        roots = self._roots or default_roots(list_uri)
-        try:
-            patterns = call_with_retries(lambda: read_input_list(list_uri))
-        except Exception as exc:
-            patterns = []
-            yield pvalue.TaggedOutput(
-                FAILURES, failure_row(exc, input_uri=list_uri, stage="find", clock=self._clock)
-            )
-        for pattern in patterns:
-            if within_roots(pattern, roots):
-                yield pattern, tuple(roots)
-            else:
-                exc = OutsideAllowedRootsError(
-                    f"{pattern} is outside the allowed roots ({', '.join(roots)})"
-                )
-                yield pvalue.TaggedOutput(
-                    FAILURES, failure_row(exc, input_uri=pattern, stage="find", clock=self._clock)
-                )
+        yield from map(_tagged, listed_patterns(list_uri, self._roots, self._clock))
 
 
 class _MatchFn(beam.DoFn):
-    """(pattern, roots) -> FileMetadata of every match; a missing named file is a failure row.
-
-    ``roots`` is empty for the patterns the user typed; for a list's entries it holds
-    the allowed roots, and every match is checked again with symlinks resolved, so
-    a glob cannot reach a file outside them through a link.
-    """
+    """(pattern, roots) -> ``(FileMetadata, root)`` of every match (``matches``), failures tagged."""
 
     def __init__(self, clock: Clock):
         self._clock = clock
 
     def process(self, element: tuple[str, tuple[str, ...]]):
-        pattern, roots = element
-        try:
-            metadata = call_with_retries(lambda: match_files(pattern), what=f"match {pattern}")
-        except Exception as exc:
-            metadata, error = [], exc
-        else:
-            error = (
-                None
-                if metadata or has_glob(pattern)
-                else SourceVanishedError(f"{pattern} does not exist")
-            )
-        if error is not None:
-            row = failure_row(error, input_uri=pattern, stage="find", clock=self._clock)
-            logging.warning("find failed for %s: %s", pattern, row.message)
-            yield pvalue.TaggedOutput(FAILURES, row)
-        elif not metadata:
-            logging.warning("no files match %s", pattern)
-        root = named_root(pattern)
-        for meta in metadata:
-            if roots and not within_roots(meta.path, list(roots)):
-                exc = OutsideAllowedRootsError(
-                    f"{meta.path} resolves outside the allowed roots ({', '.join(roots)})"
-                )
-                row = failure_row(exc, input_uri=meta.path, stage="find", clock=self._clock)
-                yield pvalue.TaggedOutput(FAILURES, row)
-                continue
-            yield meta, root
+        yield from map(_tagged, matches(element, self._clock))
 
 
 def match_files(pattern: str) -> list:
@@ -271,6 +286,32 @@ class FindVideos(beam.PTransform):
         )
         failures = [matched[FAILURES], *list_failures] | "FindFailures" >> beam.Flatten()
         return {"found": found, "failures": failures}
+
+    def now(self) -> Iterator[FoundFile | FailureRow]:
+        """The same search run here and now, outside any pipeline (the launcher's rerun check).
+
+        Yields each distinct found file, and the failure rows the pipeline would write.
+        Lazy, so a caller may stop at the first file that interests it. A URI matched
+        twice is the same file (one listing), so the first match stands for it.
+        """
+        listed = (
+            listed_patterns(self._input_list, self._allowed_roots, self._clock)
+            if self._input_list
+            else ()
+        )
+        seen: set[str] = set()
+        for element in itertools.chain(((p, ()) for p in self._patterns), listed):
+            items = [element] if isinstance(element, FailureRow) else matches(element, self._clock)
+            for item in items:
+                if isinstance(item, FailureRow):
+                    yield item
+                    continue
+                for found in to_found_files(
+                    item, self._extensions, self._path_pattern, self._template, self._exclude
+                ):
+                    if found.uri not in seen:
+                        seen.add(found.uri)
+                        yield found
 
 
 def _first(values: Iterable[FoundFile]) -> FoundFile:

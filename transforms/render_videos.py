@@ -52,13 +52,21 @@ class RenderVideos(beam.PTransform):
         output: ``--output`` folder or ``gs://`` prefix.
         params: what to render and how.
         clock: stamps failures.
+        rerender: ``--reprocess``: render every artifact again, complete or not.
     """
 
-    def __init__(self, output: str, params: RenderParams, clock: Clock = utc_now):
+    def __init__(
+        self, output: str, params: RenderParams, clock: Clock = utc_now, rerender: bool = False
+    ):
         super().__init__()
         self._output = output
         self._params = params
         self._clock = clock
+        self._rerender = rerender
+
+    @property
+    def _fn_args(self) -> tuple:
+        return (self._output, self._params, self._clock, self._rerender)
 
     def expand(self, inputs: dict[str, beam.PCollection]):
         keyed = {
@@ -66,27 +74,23 @@ class RenderVideos(beam.PTransform):
             "motion": inputs["motion"] | "KeyMotion" >> beam.Map(lambda m: (m.video_id, m)),
         }
         jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
-        whole = jobs | "Render" >> beam.ParDo(
-            RenderVideoFn(self._output, self._params, self._clock)
-        ).with_outputs(FAILURES, DAMAGE, main=ASSETS)
-        planned = jobs | "PlanChunks" >> beam.ParDo(
-            PlanChunksFn(self._output, self._params, self._clock)
-        ).with_outputs(FAILURES, ASSETS, DAMAGE, main="chunks")
+        whole = jobs | "Render" >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(
+            FAILURES, DAMAGE, main=ASSETS
+        )
+        planned = jobs | "PlanChunks" >> beam.ParDo(PlanChunksFn(*self._fn_args)).with_outputs(
+            FAILURES, ASSETS, DAMAGE, main="chunks"
+        )
         encoded = (
             planned.chunks
             | "FanOut" >> beam.Reshuffle()
             | "EncodeChunks"
-            >> beam.ParDo(EncodeChunkFn(self._output, self._params, self._clock)).with_outputs(
-                FAILURES, main="parts"
-            )
+            >> beam.ParDo(EncodeChunkFn(*self._fn_args)).with_outputs(FAILURES, main="parts")
         )
         joined = (
             encoded.parts
             | "GroupParts" >> beam.GroupByKey()
             | "JoinParts"
-            >> beam.ParDo(JoinFn(self._output, self._params, self._clock)).with_outputs(
-                FAILURES, DAMAGE, main=ASSETS
-            )
+            >> beam.ParDo(JoinFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
         )
         assets = (
             whole[ASSETS],

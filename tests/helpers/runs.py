@@ -13,3 +13,23 @@ DIRECT = ["--runner=DirectRunner"]
 def fixed_clock() -> dt.datetime:
     """A clock that always says FIXED_NOW, so rows compare exactly."""
     return FIXED_NOW
+
+
+def counted_run(monkeypatch, argv: list[str], clock=fixed_clock) -> dict[str, int]:
+    """One launcher run that must exit 0; returns the counts its summary line was made of.
+
+    Those are the runner's counters, or the launcher's own counts when it found nothing
+    to do and started no pipeline.
+    """
+    from pipelines import launcher
+
+    seen: dict[str, int] = {}
+    real = launcher.summary_line
+
+    def spy(totals, *args, **kwargs):
+        seen.update(totals or {})
+        return real(totals, *args, **kwargs)
+
+    monkeypatch.setattr(launcher, "summary_line", spy)
+    assert launcher.run(argv, clock=clock) == 0
+    return seen

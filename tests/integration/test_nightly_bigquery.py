@@ -6,9 +6,8 @@ import shutil
 
 import pytest
 
-from pipelines import launcher
 from tests.helpers.emulators.bigquery import bigquery_emulator  # noqa: F401  (a pytest fixture)
-from tests.helpers.runs import DIRECT, fixed_clock
+from tests.helpers.runs import DIRECT, counted_run
 
 pytestmark = pytest.mark.integration
 
@@ -20,17 +19,7 @@ def _rows(client, dataset: str, table: str) -> list[dict]:
 
 
 def _run(monkeypatch, argv: list[str]) -> dict[str, int]:
-    seen: dict[str, int] = {}
-    real = launcher.counters
-
-    def spy(result, caps):
-        totals = real(result, caps)
-        seen.update(totals or {})
-        return totals
-
-    monkeypatch.setattr(launcher, "counters", spy)
-    assert launcher.run(argv, clock=fixed_clock) == 0
-    return seen
+    return counted_run(monkeypatch, argv)
 
 
 def test_reruns_read_the_bigquery_catalog_and_keep_skipped_rows(

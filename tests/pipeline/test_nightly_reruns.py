@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from pipelines import launcher
-from tests.helpers.runs import DIRECT, fixed_clock
+from tests.helpers.runs import DIRECT, counted_run
+from transforms.io.isolation import IsolatedWorker
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +27,13 @@ def _catalog(out: pathlib.Path) -> dict[str, list[dict]]:
 
 def _run(monkeypatch, archive: pathlib.Path, out: pathlib.Path, *extra: str) -> dict[str, int]:
     """One batch run; returns its counters (as the summary line reads them)."""
-    seen: dict[str, int] = {}
-    real = launcher.counters
-
-    def spy(result, caps):
-        totals = real(result, caps)
-        seen.update(totals or {})
-        return totals
-
-    monkeypatch.setattr(launcher, "counters", spy)
     argv = [f"--input={archive}", f"--output={out}", "--render=proxy,highlights", *DIRECT]
-    assert launcher.run([*argv, *extra], clock=fixed_clock) == 0
-    return seen
+    return counted_run(monkeypatch, [*argv, *extra])
+
+
+def _manifests(out: pathlib.Path) -> dict[str, int]:
+    """Each render manifest under ``out`` and its modification time (ns)."""
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.glob("videos/*/.render/*")}
 
 
 @pytest.fixture
@@ -53,19 +49,50 @@ def first_run(tmp_path, dancer_small, monkeypatch):
     return archive, out
 
 
-def test_unchanged_rerun_decodes_nothing_and_keeps_the_catalog(first_run, monkeypatch, capsys):
+def _no_pipeline(monkeypatch) -> None:
+    """Make starting a pipeline, the fork server or any isolated child fail the test."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("an unchanged rerun started a pipeline or a child process")
+
+    monkeypatch.setattr(launcher, "build_pipeline", refuse)
+    monkeypatch.setattr(launcher, "prestart_fork_server", refuse)
+    monkeypatch.setattr(IsolatedWorker, "start", refuse)
+
+
+def _written(out: pathlib.Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and modification time (ns) of every catalog table and report file."""
+    files = [*(out / "catalog").iterdir(), *(out / "report").rglob("*")]
+    return {str(f): (f.read_bytes(), f.stat().st_mtime_ns) for f in files if f.is_file()}
+
+
+def test_unchanged_rerun_starts_no_pipeline_and_keeps_the_catalog(first_run, monkeypatch, capsys):
     archive, out = first_run
-    before = {t: (out / "catalog" / f"{t}.jsonl").read_bytes() for t in TABLES}
+    before = _written(out)
     (video,) = _catalog(out)["videos"]
     assert all(video[f"{stage}_fingerprint"] for stage in ("source", "detect", "segment", "render"))
+    capsys.readouterr()
+    _no_pipeline(monkeypatch)
     counts = _run(monkeypatch, archive, out)
-    assert counts.get("files_probed", 0) == 0 and counts.get("chunks_analysed", 0) == 0
-    assert counts["inputs_skipped"] == 1
-    assert counts.get("artifacts_rendered", 0) == 0
-    after = {t: (out / "catalog" / f"{t}.jsonl").read_bytes() for t in TABLES}
-    assert after == before
-    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert counts == {"files_found": 1, "inputs_skipped": 1}
+    assert _written(out) == before  # nothing rewritten: same bytes, same times
+    (last,) = capsys.readouterr().out.strip().splitlines()
+    assert last == launcher.summary_line(counts, str(out), str(out / "report" / "index.html"))
+    assert last.startswith("reelbeam: 0 videos catalogued, 0 failed, 0 segments, 0 assets, ")
     assert ", 1 unchanged skipped;" in last
+
+
+def test_one_new_file_among_unchanged_ones_runs_the_pipeline(first_run, monkeypatch, capsys):
+    archive, out = first_run
+    shutil.copy(archive / "cam1.mp4", archive / "cam2.mp4")
+    counts = _run(monkeypatch, archive, out)
+    assert (counts["files_found"], counts["inputs_new"], counts["inputs_skipped"]) == (2, 1, 1)
+    assert counts["files_probed"] == 1 and counts["chunks_analysed"] >= 1
+    assert sorted(v["file_name"] for v in _catalog(out)["videos"]) == ["cam1.mp4", "cam2.mp4"]
+    assert ", 1 unchanged skipped;" in capsys.readouterr().out.strip().splitlines()[-1]
+    # Both catalogued now: the next rerun has nothing to do.
+    _no_pipeline(monkeypatch)
+    assert _run(monkeypatch, archive, out) == {"files_found": 2, "inputs_skipped": 2}
 
 
 def test_new_segment_thresholds_resegment_only(first_run, monkeypatch, capsys):
@@ -123,8 +150,15 @@ def test_new_pose_fps_detects_again(first_run, monkeypatch):
 
 def test_reprocess_and_changed_files_decode_again(first_run, monkeypatch):
     archive, out = first_run
+    manifests = _manifests(out)
+    assert manifests, "the first run should leave render manifests"
     counts = _run(monkeypatch, archive, out, "--reprocess")
     assert counts["reprocessed_detect"] == 1 and counts["files_probed"] == 1
+    # Everything is redone, renders included: no artifact is reused from its manifest.
+    assert counts["artifacts_rendered"] >= 1 and counts.get("artifacts_reused", 0) == 0
+    again = _manifests(out)
+    assert again.keys() == manifests.keys()
+    assert all(again[name] > manifests[name] for name in manifests)
     shutil.copy(archive / "cam1.mp4", archive / "cam2.mp4")
     (archive / "cam1.mp4").write_bytes((archive / "cam1.mp4").read_bytes() + b"\0" * 16)
     counts = _run(monkeypatch, archive, out)

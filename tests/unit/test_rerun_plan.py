@@ -7,18 +7,23 @@ import json
 
 import pytest
 
-from pipelines.run_config import RunConfig
-from tests.helpers.catalog_rows import video
+from pipelines.incremental import find_videos, nothing_to_do, run_fingerprints
+from pipelines.run_config import FindConfig, RunConfig, SinkConfig
+from tests.helpers.catalog_rows import failure, video
+from tests.helpers.runs import fixed_clock
 from transforms.artifacts import motion_document
 from transforms.catalog.fingerprints import (
     Action,
+    file_action,
     plan_action,
     source_fingerprint,
     stage_fingerprints,
 )
+from transforms.catalog.ndjson_store import write_table_atomically
 from transforms.catalog.plan_reruns import DECODE, MOTION, PROBES, PlanRerunFn
 from transforms.catalog.restore import probe_from_row
 from transforms.catalog.rows import video_row
+from transforms.find import normalize_input
 from transforms.motion import SegmentParams
 from transforms.records import FoundFile, Segment, VideoMotion
 from transforms.render.jobs import RenderParams
@@ -164,7 +169,6 @@ def test_render_params_fields_are_all_fingerprinted_but_the_timeout():
 
 
 def test_run_fingerprints_follow_the_model_bytes_not_its_path(tmp_path):
-    from pipelines.incremental import run_fingerprints
     from pipelines.run_config import ModelConfig
 
     a, b, c = tmp_path / "a.task", tmp_path / "b.task", tmp_path / "c.task"
@@ -178,3 +182,74 @@ def test_run_fingerprints_follow_the_model_bytes_not_its_path(tmp_path):
     assert fingerprints(a) == fingerprints(b)
     assert fingerprints(c).detect != fingerprints(a).detect
     assert fingerprints(c).segment == fingerprints(a).segment
+
+
+def test_file_action_prefers_the_row_of_the_current_id_and_redetects_gaps():
+    current = _current()
+    old_id = {**_row(current), "video_id": "old", "detect_fingerprint": "other"}
+    assert file_action(FOUND, [old_id, _row(current)], current) == (Action.SKIP, _row(current))
+    assert file_action(FOUND, [old_id], current)[0] is Action.CHANGED
+    assert file_action(FOUND, [], current) == (Action.NEW, None)
+    resegment = _current(segment={"min_segment_s": 60.0})
+    assert file_action(FOUND, [_row(current)], resegment)[0] is Action.RESEGMENT
+    partial = {**_row(current), "failed_chunks": 2}
+    assert file_action(FOUND, [partial], resegment)[0] is Action.DETECT
+
+
+def _launch(tmp_path, **find) -> RunConfig:
+    """A run over ``tmp_path/archive`` (one file, a.mp4) into ``tmp_path/out``."""
+    archive = tmp_path / "archive"
+    archive.mkdir(exist_ok=True)
+    (archive / "a.mp4").write_bytes(b"never decoded by these tests")
+    return RunConfig(
+        find=FindConfig(patterns=(normalize_input(str(archive)),), **find),
+        sink=SinkConfig(output=str(tmp_path / "out")),
+    )
+
+
+def _catalogue_everything(config: RunConfig) -> None:
+    """Write a ``videos`` row, with this run's fingerprints, for every file found now."""
+    current = run_fingerprints(config)
+    rows = [
+        json.loads(
+            video(
+                f.video_id,
+                source_uri=f.uri,
+                source_fingerprint=source_fingerprint(f.uri, f.size_bytes, f.mtime),
+                detect_fingerprint=current.detect,
+                segment_fingerprint=current.segment,
+                render_fingerprint=current.render,
+            ).to_json()
+        )
+        for f in find_videos(config, [], fixed_clock).now()
+    ]
+    write_table_atomically(config.output, "videos", rows)
+
+
+def test_nothing_to_do_only_when_every_input_is_catalogued_unchanged(tmp_path):
+    config = _launch(tmp_path)
+    assert nothing_to_do(config, fixed_clock) is None  # no catalog: a.mp4 is new
+    _catalogue_everything(config)
+    assert nothing_to_do(config, fixed_clock) == {"files_found": 1, "inputs_skipped": 1}
+    forced = dataclasses.replace(config, find=dataclasses.replace(config.find, reprocess=True))
+    assert nothing_to_do(forced, fixed_clock) is None
+    changed = dataclasses.replace(config, segment=SegmentParams(min_segment_s=60.0))
+    assert nothing_to_do(changed, fixed_clock) is None
+    (tmp_path / "archive" / "b.mp4").write_bytes(b"new")
+    assert nothing_to_do(config, fixed_clock) is None
+
+
+def test_nothing_to_do_leaves_retries_and_find_failures_to_the_pipeline(tmp_path):
+    config = _launch(tmp_path, retry_failures=True)
+    _catalogue_everything(config)
+    assert nothing_to_do(config, fixed_clock) == {"files_found": 1, "inputs_skipped": 1}
+    retry = failure(str(tmp_path / "archive" / "c.mp4"))
+    write_table_atomically(config.output, "failures", [json.loads(retry.to_json())])
+    assert nothing_to_do(config, fixed_clock) is None
+    plain = dataclasses.replace(config, find=FindConfig(config.find.patterns))
+    assert nothing_to_do(plain, fixed_clock) is not None  # without --retry_failures
+    missing = normalize_input(str(tmp_path / "gone.mp4"))
+    named = dataclasses.replace(plain, find=FindConfig((*plain.find.patterns, missing)))
+    assert nothing_to_do(named, fixed_clock) is None  # its failure row is the pipeline's to write
+    (tmp_path / "out" / "catalog" / "videos.jsonl").write_text("{not json\n")
+    assert nothing_to_do(plain, fixed_clock) is None  # the pipeline meets the broken catalog

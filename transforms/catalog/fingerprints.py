@@ -1,7 +1,7 @@
 """What a rerun may skip: fingerprints of each source's identity and of each stage's settings.
 
 A ``videos`` row records the fingerprints it was made with. At the next run each
-found file is compared with its row (``plan_action``): an unchanged file with
+found file is compared with its row (``file_action``): an unchanged file with
 unchanged settings is skipped; changed segment thresholds re-segment from
 ``motion.json``; changed render settings only render; changed detect settings (the
 pose model's bytes, ``--pose_fps``, chunking, any ``DetectParams``), a changed or new
@@ -14,8 +14,10 @@ import dataclasses
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from transforms.records import FoundFile
 
 FINGERPRINT_VERSION = 1
 """Part of every fingerprint: raise it when a stage's output changes for the same settings."""
@@ -133,3 +135,33 @@ def plan_action(
     if row.get("render_fingerprint") != current.render:
         return Action.RENDER
     return Action.SKIP
+
+
+def file_action(
+    found: FoundFile,
+    rows: Sequence[Mapping[str, Any]],
+    current: StageFingerprints,
+    force: bool = False,
+) -> tuple[Action, Mapping[str, Any] | None]:
+    """What to do with one found file given the catalog's ``videos`` rows of its URI.
+
+    The one plan behind ``PlanReruns`` (on the workers) and the launcher's check that
+    a rerun has nothing to do.
+
+    Args:
+        found: the file as found now.
+        rows: the ``videos`` rows whose ``source_uri`` is the file's (usually one).
+        current: this run's stage fingerprints.
+        force: ``--reprocess``, or an input ``--retry_failures`` runs again.
+
+    Returns:
+        The action and the row it was judged by (None when the file is not catalogued).
+    """
+    # A changed --video_id_template leaves rows of the old id: prefer the current one.
+    row = next((r for r in rows if r.get("video_id") == found.video_id), None)
+    row = row or (rows[0] if rows else None)
+    fingerprint = source_fingerprint(found.uri, found.size_bytes, found.mtime)
+    action = plan_action(fingerprint, found.video_id, row, current, force=force)
+    if action in (Action.RESEGMENT, Action.RENDER) and row.get("failed_chunks"):
+        action = Action.DETECT  # its motion is incomplete: resuming would keep the gaps
+    return action, row

@@ -3,11 +3,14 @@
 The catalog's ``videos`` rows are read as the run's first step, where the run writes
 them (BigQuery with ``--bigquery_dataset``, else the NDJSON files), on a worker: not
 while the graph is built, where a big catalog would bloat the job. Each found file is
-joined with its row and sent where ``fingerprints.plan_action`` says: to probe and detection (new, changed,
-changed detect settings, ``--reprocess``), straight to segmenting and rendering with its
-probe taken from the row and its scores from ``motion.json`` (changed segment or render
-settings), or nowhere (unchanged: the catalog keeps its rows). Every decision is counted
-(``inputs_new``, ``inputs_changed``, ``inputs_skipped``, ``reprocessed_<stage>``).
+joined with its row and sent where ``fingerprints.file_action`` says: to probe and
+detection (new, changed, changed detect settings, ``--reprocess``), straight to
+segmenting and rendering with its probe taken from the row and its scores from
+``motion.json`` (changed segment or render settings), or nowhere (unchanged: the
+catalog keeps its rows). Every decision is counted (``inputs_new``,
+``inputs_changed``, ``inputs_skipped``, ``reprocessed_<stage>``).
+The launcher plans with the same ``file_action`` before it builds anything, and starts
+no pipeline when every input is skipped (``pipelines.incremental.nothing_to_do``).
 """
 
 from __future__ import annotations
@@ -23,12 +26,7 @@ from apache_beam import pvalue
 from transforms.artifacts import artifact_uri
 from transforms.catalog.bigquery_client import read_rows
 from transforms.catalog.bigquery_sql import parse_dataset
-from transforms.catalog.fingerprints import (
-    Action,
-    StageFingerprints,
-    plan_action,
-    source_fingerprint,
-)
+from transforms.catalog.fingerprints import Action, StageFingerprints, file_action
 from transforms.catalog.ndjson_store import read_table
 from transforms.catalog.restore import motion_from_document, probe_from_row
 from transforms.io.atomic import read_bytes
@@ -37,6 +35,23 @@ from transforms.progress import report
 from transforms.records import FoundFile
 
 DECODE, PROBES, MOTION = "decode", "probes", "motion"
+
+
+def read_video_rows(
+    output: str,
+    bigquery_dataset: str | None = None,
+    client_factory: Callable[[str], Any] | None = None,
+) -> list[dict]:
+    """Every ``videos`` row of the catalog, as a dict (see ``ReadVideoRowsFn``)."""
+    if not bigquery_dataset:
+        return read_table(output, "videos")
+    project, dataset = parse_dataset(bigquery_dataset)
+    client = client_factory(project)
+    try:
+        return read_rows(client, project, dataset, "videos")
+    finally:
+        if hasattr(client, "close"):
+            client.close()
 
 
 class ReadVideoRowsFn(beam.DoFn):
@@ -59,16 +74,7 @@ class ReadVideoRowsFn(beam.DoFn):
         self._client_factory = client_factory
 
     def process(self, _) -> Iterator[dict]:
-        if not self._dataset:
-            rows = read_table(self._output, "videos")
-        else:
-            project, dataset = parse_dataset(self._dataset)
-            client = self._client_factory(project)
-            try:
-                rows = read_rows(client, project, dataset, "videos")
-            finally:
-                if hasattr(client, "close"):
-                    client.close()
+        rows = read_video_rows(self._output, self._dataset, self._client_factory)
         logging.info("the catalog holds %d videos", len(rows))
         yield from rows
 
@@ -97,18 +103,8 @@ class PlanRerunFn(beam.DoFn):
             yield from self._plan(uri, found_files[0], list(grouped["catalog"]))
 
     def _plan(self, uri: str, found: FoundFile, rows: list[dict]) -> Iterator[pvalue.TaggedOutput]:
-        # A changed --video_id_template leaves rows of the old id: prefer the current one.
-        row = next((r for r in rows if r.get("video_id") == found.video_id), None)
-        row = row or (rows[0] if rows else None)
-        action = plan_action(
-            source_fingerprint(found.uri, found.size_bytes, found.mtime),
-            found.video_id,
-            row,
-            self._current,
-            force=self._force_all or uri in self._forced,
-        )
-        if action in (Action.RESEGMENT, Action.RENDER) and row.get("failed_chunks"):
-            action = Action.DETECT  # its motion is incomplete: resuming would keep the gaps
+        force = self._force_all or uri in self._forced
+        action, row = file_action(found, rows, self._current, force)
         restored = None
         if action in (Action.RESEGMENT, Action.RENDER):
             try:

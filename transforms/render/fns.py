@@ -64,15 +64,22 @@ class RenderFn(IsolatedFn):
         output: ``--output`` folder or ``gs://`` prefix.
         params: what to render and how.
         clock: stamps failures.
+        rerender: ``--reprocess``: render every artifact again, even one its manifest
+            shows complete for the same source and parameters.
     """
 
     STAGE = "render"
     WORKER_NAME = "reelbeam-render"
 
-    def __init__(self, output: str, params: RenderParams, clock: Clock):
+    def __init__(self, output: str, params: RenderParams, clock: Clock, rerender: bool = False):
         super().__init__(clock)
         self._output = output
         self._params = params
+        self._rerender = rerender
+
+    def cached(self, manifest: Manifest, kind: str, key: str) -> Rendered | None:
+        """The complete artifact ``kind`` rendered with ``key``, or None to render it."""
+        return None if self._rerender else manifest.cached(kind, key)
 
     def counted(self, fn, job: RenderJob, args: tuple, timeout_s: float):
         """``fn`` run isolated, damaged packets counted: ``(result, decode_errors)``."""
@@ -100,7 +107,7 @@ class RenderVideoFn(RenderFn):
         for kind in wanted_kinds(job, self._params):
             key = kind_key(kind, job, self._params)
             try:
-                rendered = manifest.cached(kind, key)
+                rendered = self.cached(manifest, kind, key)
                 if rendered is not None:
                     report("artifacts_reused", len(rendered.rows))
                 else:
@@ -142,7 +149,7 @@ class PlanChunksFn(RenderFn):
     def _plan(self, job: RenderJob, rungs: tuple) -> Iterator[RenderChunk | pvalue.TaggedOutput]:
         key = kind_key(LADDER, job, self._params)
         try:
-            cached = Manifest(self._output, job.video_id).cached(LADDER, key)
+            cached = self.cached(Manifest(self._output, job.video_id), LADDER, key)
             ranges = []
             if cached is None:
                 keys = self.call_isolated(
