@@ -7,6 +7,7 @@ dispatches to them, so transforms hold no ``main``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -19,14 +20,29 @@ IN_PROCESS_RUNNERS = ("DirectRunner", "direct", "BundleBasedDirectRunner", "Swit
 a fork server the launcher starts."""
 
 
-def named_runner(argv: Sequence[str]) -> str | None:
-    """The ``--runner`` on a command line, in either spelling; None when none is given."""
+def named_option(argv: Sequence[str], name: str) -> str | None:
+    """The value of ``--name`` on a command line, in either spelling; None when absent."""
     for i, arg in enumerate(argv):
-        if arg.startswith("--runner="):
+        if arg.startswith(f"--{name}="):
             return arg.split("=", 1)[1]
-        if arg == "--runner" and i + 1 < len(argv):
+        if arg == f"--{name}" and i + 1 < len(argv):
             return argv[i + 1]
     return None
+
+
+def may_be_unchanged_rerun(argv: Sequence[str]) -> bool:
+    """Whether the run may find nothing to do (and then starts no child process at all).
+
+    True when a catalog may already hold the inputs: a local ``--output`` with a
+    ``videos`` table, any other output, or a BigQuery catalog. A first run into a new
+    folder, and a streaming run, certainly decode.
+    """
+    if named_option(argv, "watch") or named_option(argv, "input_subscription"):
+        return False
+    output = named_option(argv, "output")
+    if output is None or "://" in output or named_option(argv, "bigquery_dataset"):
+        return True
+    return os.path.exists(os.path.join(output, "catalog", "videos.jsonl"))
 
 
 def start_fork_server_early(argv: Sequence[str]) -> bool:
@@ -35,12 +51,16 @@ def start_fork_server_early(argv: Sequence[str]) -> bool:
     The server's own imports (PyAV, Beam's file systems, MediaPipe: about 5 s of CPU on
     2 cores) then run beside the launcher's (Beam, about 3.5 s) instead of after them,
     and the first probe finds its child ready. Only for runs whose workers are in this
-    process (the DirectRunner, the default); a help request or a remote runner starts
-    nothing. Returns whether the server was started.
+    process (the DirectRunner, the default) and that will decode: a rerun over a
+    catalog leaves it to the launcher, which starts the server once it knows there is
+    work (an unchanged rerun starts none). A help request or a remote runner starts
+    nothing either. Returns whether the server was started.
     """
     if any(a in ("-h", "--help") for a in argv):
         return False
-    if (named_runner(argv) or "DirectRunner") not in IN_PROCESS_RUNNERS:
+    if (named_option(argv, "runner") or "DirectRunner") not in IN_PROCESS_RUNNERS:
+        return False
+    if may_be_unchanged_rerun(argv):
         return False
     from transforms.io.isolation import prestart_fork_server
 

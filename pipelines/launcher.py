@@ -39,7 +39,7 @@ from pipelines.runners import (
     runs_streaming,
     shared_path_warnings,
 )
-from pipelines.streaming import wait_streaming
+from pipelines.streaming import local_worker_problems, wait_streaming
 from pipelines.validation import validate
 from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
@@ -175,14 +175,16 @@ def _given(argv: Sequence[str], name: str) -> bool:
 def parse(argv: Sequence[str]) -> PipelineOptions:
     """Beam and reelbeam options from the command line, DirectRunner unless one is named.
 
-    On the DirectRunner without ``--direct_running_mode``, workers are threads
-    (``LOCAL_RUNNING_MODE``), one per core unless ``--direct_num_workers`` says otherwise.
+    On the DirectRunner without ``--direct_running_mode``, a batch run's workers are
+    threads (``LOCAL_RUNNING_MODE``), one per core unless ``--direct_num_workers`` says
+    otherwise. A streaming source keeps Beam's single worker (``streaming.local_worker_problems``).
     """
     options = PipelineOptions(list(argv))
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = "DirectRunner"
     direct = options.view_as(DirectOptions)
-    if not _given(argv, "direct_running_mode"):
+    streams = _given(argv, "watch") or _given(argv, "input_subscription")
+    if not _given(argv, "direct_running_mode") and not streams:
         direct.direct_running_mode = LOCAL_RUNNING_MODE
         if not _given(argv, "direct_num_workers"):
             direct.direct_num_workers = 0  # Beam's "one per core"
@@ -353,7 +355,9 @@ def run(
             raise UsageError("; ".join(problems))
         config = run_config(opts)
         caps = capabilities(options.view_as(StandardOptions).runner)
-        problems = option_problems(caps, config)
+        problems = option_problems(caps, config) + local_worker_problems(
+            caps, config, options.view_as(DirectOptions).direct_num_workers
+        )
         if problems:
             raise UsageError("; ".join(problems))
         preflight(opts, config)

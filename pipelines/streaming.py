@@ -55,6 +55,26 @@ def pulls_subscription(caps: Capabilities, stream: StreamConfig) -> bool:
     return not caps.pubsub_acks_after_commit and stream.watch_stop_after_s > 0
 
 
+def local_worker_problems(caps: Capabilities, config: RunConfig, direct_workers: int) -> list[str]:
+    """A watch or a pulled subscription on several DirectRunner workers, refused in one line.
+
+    Both sources are splittable DoFns that poll, then defer the rest of their work.
+    Beam's FnApiRunner drops that deferred rest when it splits a bundle across workers
+    (``--direct_num_workers`` other than 1), so the source would poll once and stop.
+    """
+    stream = config.stream
+    if caps.name not in ("DirectRunner", "FnApiRunner") or direct_workers == 1:
+        return []
+    if not (stream.watch or (stream.input_subscription and pulls_subscription(caps, stream))):
+        return []
+    source = "--watch" if stream.watch else "--input_subscription with --watch_stop_after_s"
+    return [
+        f"{source} on the {caps.name} runs on one worker: drop --direct_num_workers "
+        f"(given {direct_workers}); Beam's FnApiRunner loses a polling source's deferred "
+        "work when it splits a bundle across workers"
+    ]
+
+
 def streaming_sources(p: beam.Pipeline, config: RunConfig, clock: Clock = utc_now) -> StreamSource:
     """The streaming source for ``p``, in fixed windows.
 

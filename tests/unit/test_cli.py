@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from pipelines.cli import SUBCOMMANDS, dispatch
+from pipelines.cli import (
+    SUBCOMMANDS,
+    dispatch,
+    may_be_unchanged_rerun,
+    named_option,
+    start_fork_server_early,
+)
 
 
 def test_every_subcommand_is_listed():
@@ -41,3 +47,19 @@ def test_help_lists_the_subcommands(capsys):
     out = capsys.readouterr().out
     for name in ("resegment", "report", "failures", "schemas", "template-metadata"):
         assert f"reelbeam {name}" in out
+
+
+def test_the_fork_server_starts_before_beam_only_for_local_runs_that_will_decode(tmp_path):
+    fresh = ["--input=/in", f"--output={tmp_path / 'new'}"]
+    assert named_option([*fresh, "--runner", "DataflowRunner"], "runner") == "DataflowRunner"
+    assert not may_be_unchanged_rerun(fresh)
+    (tmp_path / "old" / "catalog").mkdir(parents=True)
+    (tmp_path / "old" / "catalog" / "videos.jsonl").write_text("{}\n")
+    rerun = ["--input=/in", f"--output={tmp_path / 'old'}"]
+    assert may_be_unchanged_rerun(rerun)
+    assert may_be_unchanged_rerun(["--input=/in", "--output=gs://b/out"])
+    assert may_be_unchanged_rerun([*fresh, "--bigquery_dataset=p:d"])
+    assert not may_be_unchanged_rerun([*rerun, "--watch=/inbox"])
+    assert not start_fork_server_early([*fresh, "--help"])
+    assert not start_fork_server_early([*fresh, "--runner=DataflowRunner"])
+    assert not start_fork_server_early(rerun)

@@ -7,9 +7,10 @@ import pathlib
 import time
 
 import pytest
+from apache_beam.options.pipeline_options import DirectOptions
 from apache_beam.runners.runner import PipelineState
 
-from pipelines.launcher import catalog_counts, run, summary
+from pipelines.launcher import catalog_counts, parse, run, summary
 from pipelines.run_config import RunConfig, SinkConfig, StreamConfig
 from pipelines.runners import (
     RUNNERS,
@@ -21,7 +22,7 @@ from pipelines.runners import (
     runs_streaming,
     shared_path_warnings,
 )
-from pipelines.streaming import pulls_subscription, wait_streaming
+from pipelines.streaming import local_worker_problems, pulls_subscription, wait_streaming
 
 SUBSCRIPTION = "projects/p/subscriptions/s"
 
@@ -303,3 +304,23 @@ def test_without_metrics_or_a_local_catalog_the_summary_says_counts_are_unavaila
 def test_a_stream_left_running_says_so(tmp_path):
     line = summary(_Result(), capabilities("DataflowRunner"), _config_at(tmp_path), finished=False)
     assert line == f"reelbeam: streaming job left running on the DataflowRunner; output: {tmp_path}"
+
+
+def test_a_polling_source_on_several_direct_workers_is_refused():
+    """Beam's FnApiRunner drops a splittable DoFn's deferred work across workers."""
+    direct = capabilities("DirectRunner")
+    watch = _config(watch="/data/inbox", watch_stop_after_s=60)
+    (problem,) = local_worker_problems(direct, watch, 2)
+    assert problem.startswith("--watch on the DirectRunner runs on one worker")
+    assert local_worker_problems(direct, watch, 1) == []
+    pulled = _config(input_subscription=SUBSCRIPTION, watch_stop_after_s=60)
+    assert local_worker_problems(direct, pulled, 0)
+    assert local_worker_problems(direct, _config(input_subscription=SUBSCRIPTION), 2) == []
+    assert local_worker_problems(capabilities("DataflowRunner"), watch, 2) == []
+
+
+def test_streaming_runs_keep_one_local_worker_and_batch_runs_get_a_thread_per_core():
+    batch = parse(["--input=/in"]).view_as(DirectOptions)
+    assert (batch.direct_running_mode, batch.direct_num_workers) == ("multi_threading", 0)
+    watch = parse(["--watch=/in", "--watch_stop_after_s=5"]).view_as(DirectOptions)
+    assert watch.direct_num_workers == 1
