@@ -274,10 +274,21 @@ def test_gcs_upload_notification_end_to_end(
     publish(object_resource(BUCKET, "incoming/../private/x.mp4", 7, 10))  # ``..``
     publish(object_resource(BUCKET, "incoming/notes.txt", 7, 10))  # not a video: skipped
 
-    publish(resource)  # the same notification again
-    publish(older)  # an older generation, out of order
     out = tmp_path / "out"
     caplog.set_level(logging.INFO)
+
+    def publish_again_once_pulled() -> None:
+        # In a later pull than the first: the dedupe state must hold across pulls.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(r.getMessage().startswith("pubsub: pulled") for r in list(caplog.records)):
+                publish(resource)  # the same notification again
+                publish(older)  # an older generation, out of order
+                return
+            time.sleep(0.05)
+
+    again = threading.Thread(target=publish_again_once_pulled, daemon=True)
+    again.start()
     try:
         code = reelbeam_run(
             [
@@ -290,6 +301,7 @@ def test_gcs_upload_notification_end_to_end(
             ]
         )
     finally:
+        again.join(5)
         subscriber.delete_subscription(subscription=subscription)
         publisher.delete_topic(topic=topic)
     assert code == 0

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import apache_beam as beam
 
 from transforms.io.retry import call_with_retries
-from transforms.streaming.pull_source import subscriber_client
+from transforms.streaming.pull_source import SubscriberFn, subscriber_client
 
 ACK_BATCH = 1000
 """Ack ids per ``acknowledge`` request (Pub/Sub takes up to 2,500, within 512 KB)."""
@@ -44,7 +44,7 @@ def batches(ack_ids: Iterable[str], size: int = ACK_BATCH) -> list[list[str]]:
     return [unique[start : start + size] for start in range(0, len(unique), size)]
 
 
-class AckFn(beam.DoFn):
+class AckFn(SubscriberFn):
     """``(key, {"acks": [ack ids], "written": [...]})`` -> acks on the subscription.
 
     Transient errors are retried; an ack that still fails is a warning: the message is
@@ -58,21 +58,12 @@ class AckFn(beam.DoFn):
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        super().__init__(client_factory)
         self._subscription = subscription
-        self._client_factory = client_factory
         self._attempts = attempts
         self._sleep = sleep
-        self._client = None
         self._acked = beam.metrics.Metrics.counter("reelbeam", "messages_acked")
         self._unacked = beam.metrics.Metrics.counter("reelbeam", "messages_ack_failed")
-
-    def setup(self):
-        self._client = self._client_factory()
-
-    def teardown(self):
-        if self._client is not None and hasattr(self._client, "close"):
-            self._client.close()
-        self._client = None
 
     def process(self, element: tuple[str, dict[str, Iterable]]) -> Iterable[int]:
         _, grouped = element

@@ -107,9 +107,14 @@ class NewGenerationsFn(beam.DoFn):
     Drops redeliveries (the same generation again) and out-of-order older
     generations. Keyed state in the global window, one integer per object, cleared
     by an event-time timer ``ttl_s`` after the object's last new generation.
+
+    Args:
+        ttl_s: how long the state outlives an object's last generation; None: as long as
+            the run, for a bounded read (Beam's FnApiRunner fires event-time timers at
+            the end of each bundle of a polling source, which would forget at once).
     """
 
-    def __init__(self, ttl_s: float = DEDUPE_TTL_S):
+    def __init__(self, ttl_s: float | None = DEDUPE_TTL_S):
         self._ttl_s = ttl_s
         self._dropped = beam.metrics.Metrics.counter("reelbeam", "notifications_duplicate")
 
@@ -127,7 +132,8 @@ class NewGenerationsFn(beam.DoFn):
             logging.info("dropping %s generation %d (seen %d)", uri, generation, seen)
             return
         newest.write(generation)
-        expiry.set(timestamp + Duration.of(self._ttl_s))
+        if self._ttl_s is not None:
+            expiry.set(timestamp + Duration.of(self._ttl_s))
         yield element
 
     @on_timer(_EXPIRY)

@@ -154,6 +154,26 @@ def subscriber_client():
     return pubsub_v1.SubscriberClient()
 
 
+class SubscriberFn(beam.DoFn):
+    """A DoFn holding one ``SubscriberClient`` per instance, made in ``setup()``.
+
+    Args:
+        client_factory: makes the client (tests pass a fake).
+    """
+
+    def __init__(self, client_factory: Callable[[], object] = subscriber_client):
+        self._client_factory = client_factory
+        self._client = None
+
+    def setup(self):
+        self._client = self._client_factory()
+
+    def teardown(self):
+        if self._client is not None and hasattr(self._client, "close"):
+            self._client.close()
+        self._client = None
+
+
 def pull_once(client, subscription: str, wait_s: float) -> list:
     """One synchronous pull: the received messages, or none when ``wait_s`` passed first."""
     from google.api_core import exceptions
@@ -192,7 +212,7 @@ _RESTRICTION_PARAM = beam.DoFn.RestrictionParam()  # the DoFn is its own provide
 _WATERMARK_PARAM = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
 
 
-class PullFn(beam.DoFn, RestrictionProvider):
+class PullFn(SubscriberFn, RestrictionProvider):
     """subscription -> PubsubMessage of every message pulled; its ack id -> ``ACKS``.
 
     A splittable DoFn and its own restriction provider. Every element (and ack id) is
@@ -210,21 +230,12 @@ class PullFn(beam.DoFn, RestrictionProvider):
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        super().__init__(client_factory)
         self._poll_s = poll_s
         self._stop_after_s = stop_after_s
-        self._client_factory = client_factory
         self._now = now
         self._sleep = sleep
-        self._client = None
         self._pulled = beam.metrics.Metrics.counter("reelbeam", "messages_pulled")
-
-    def setup(self):
-        self._client = self._client_factory()
-
-    def teardown(self):
-        if self._client is not None and hasattr(self._client, "close"):
-            self._client.close()
-        self._client = None
 
     def initial_restriction(self, element) -> PullRestriction:
         start = self._now()

@@ -29,7 +29,12 @@ from transforms.find import CountFoundFn
 from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.paths import DEFAULT_EXTENSIONS
 from transforms.streaming.notifications import newest, normalize_prefixes
-from transforms.streaming.pubsub_source import NewGenerationsFn, ParseNotificationsFn, drop_key
+from transforms.streaming.pubsub_source import (
+    DEDUPE_TTL_S,
+    NewGenerationsFn,
+    ParseNotificationsFn,
+    drop_key,
+)
 from transforms.streaming.pull_source import ACKS, PullFn
 from transforms.streaming.watch_folder import WatchFn
 
@@ -40,7 +45,9 @@ DEFAULT_WINDOW_S = 5.0
 class UploadsToFound(beam.PTransform):
     """PubsubMessages of GCS notifications -> windowed ``FoundFile`` and failure rows.
 
-    Split from ``ReadGcsUploads`` so tests can feed messages with ``TestStream``.
+    Split from ``ReadGcsUploads`` so tests can feed messages with ``TestStream``. Takes
+    ``ReadGcsUploads``' arguments, and ``dedupe_ttl_s`` for ``NewGenerationsFn`` (None:
+    the dedupe state lasts the run).
 
     Returns:
         ``{"found": FoundFile, "failures": FailureRow}``, both in fixed windows.
@@ -55,8 +62,10 @@ class UploadsToFound(beam.PTransform):
         exclude_prefix: str | None = None,
         window_s: float = DEFAULT_WINDOW_S,
         clock: Clock = utc_now,
+        dedupe_ttl_s: float | None = DEDUPE_TTL_S,
     ):
         super().__init__()
+        self._dedupe_ttl_s = dedupe_ttl_s
         self._roots = normalize_prefixes(prefixes)
         self._extensions = extensions
         self._path_pattern = path_pattern
@@ -78,7 +87,7 @@ class UploadsToFound(beam.PTransform):
         ).with_outputs(FAILURES, main="uploads")
         found = (
             parsed.uploads
-            | "NewGenerations" >> beam.ParDo(NewGenerationsFn())
+            | "NewGenerations" >> beam.ParDo(NewGenerationsFn(self._dedupe_ttl_s))
             | "Window" >> beam.WindowInto(window.FixedWindows(self._window_s))
             | "NewestInWindow" >> beam.CombinePerKey(newest)
             | "Files" >> beam.Map(drop_key)
@@ -130,8 +139,18 @@ class ReadGcsUploads(beam.PTransform):
     ):
         super().__init__()
         self._subscription = subscription
+        # A read with a stop time is bounded: its dedupe state ends with the run, and the
+        # local runner it serves fires event-time timers at the end of every bundle.
+        bounded = ack_after_write and stop_after_s > 0
         self._uploads = UploadsToFound(
-            prefixes, extensions, path_pattern, video_id_template, exclude_prefix, window_s, clock
+            prefixes,
+            extensions,
+            path_pattern,
+            video_id_template,
+            exclude_prefix,
+            window_s,
+            clock,
+            None if bounded else DEDUPE_TTL_S,
         )
         self._ack_after_write = ack_after_write
         self._stop_after_s = stop_after_s
