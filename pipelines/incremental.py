@@ -60,7 +60,10 @@ def run_fingerprints(config: RunConfig) -> StageFingerprints:
         },
         segment=config.segment,
         render=config.render,
-        exclude_render=("timeout_s",),
+        # How the work is split and bounded, not what it makes: a rerun on more workers
+        # (whose auto chunks are shorter) renders nothing again, as the render
+        # manifests' keys agree (``transforms.render.jobs.kind_key``).
+        exclude_render=("timeout_s", "render_chunk_s", "render_workers"),
     )
 
 

@@ -163,9 +163,18 @@ def test_plan_fn_leaves_catalogued_files_that_are_not_inputs_alone(tmp_path):
     assert list(fn.process(("gs://archive/gone.mp4", {"found": [], "catalog": [{}]}))) == []
 
 
-def test_render_params_fields_are_all_fingerprinted_but_the_timeout():
+def test_render_fingerprint_ignores_how_the_work_is_split():
     names = {f.name for f in dataclasses.fields(RenderParams)}
-    assert "timeout_s" in names  # if it is renamed, exclude_render must follow
+    # If one is renamed, exclude_render in pipelines/incremental.py must follow.
+    assert {"timeout_s", "render_chunk_s", "render_workers"} <= names
+
+    def render_fingerprint(**render) -> str:
+        return run_fingerprints(RunConfig(render=RenderParams(**render))).render
+
+    base = render_fingerprint()
+    # More workers (shorter auto chunks), another chunk length or timeout: nothing to redo.
+    assert render_fingerprint(render_workers=16, render_chunk_s=30.0, timeout_s=9.0) == base
+    assert render_fingerprint(proxy_height=480) != base
 
 
 def test_run_fingerprints_follow_the_model_bytes_not_its_path(tmp_path):

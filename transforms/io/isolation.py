@@ -32,8 +32,6 @@ class _RemoteError(Exception):
 
 
 def _child_main(conn) -> None:
-    # The model and decoders print from C++ into fd 2: keep only their errors.
-    filter_native_stderr()
     state: dict[str, Any] = {}
     while True:
         try:
@@ -49,6 +47,10 @@ def _child_main(conn) -> None:
             os.environ.clear()
             os.environ.update(env)
             use_emulator_credentials()
+        # The model and decoders print from C++ into fd 2: keep only their errors, unless
+        # the caller's run is verbose (its environment says so; the fork server may have
+        # started before the launcher knew).
+        filter_native_stderr()
         try:
             conn.send(("ok", fn(state, *args)))
         except BaseException as exc:  # every error goes back to the parent
