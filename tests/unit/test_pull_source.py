@@ -101,16 +101,23 @@ def test_old_leases_are_dropped_and_new_ones_kept():
 
 def test_pull_tracker_carries_the_leases_and_stops_at_the_deadline():
     now = [100.0]
-    tracker = PullTracker(PullRestriction(poll_s=1, deadline_s=105), lambda: now[0])
+    start = PullRestriction(poll_s=1, deadline_s=105, started_s=100.0)
+    tracker = PullTracker(start, lambda: now[0])
     leases = (Lease("a", 100.0),)
     assert tracker.try_claim(leases)
     primary, residual = tracker.try_split(0)
     assert primary.closed and residual.leases == leases and residual.pulls == 1
+    assert residual.deadline_s == 105.0
     tracker.check_done()
     now[0] = 106.0
     late = PullTracker(residual, lambda: now[0])
     assert not late.try_claim(leases)  # past the deadline: refused, and done
     late.check_done()
+    # A first pull that the runner's warm-up delayed past the deadline still happens,
+    # and the stop time runs from it.
+    delayed = PullTracker(start, lambda: now[0])
+    assert delayed.try_claim(leases)
+    assert delayed.try_split(0)[1].deadline_s == 111.0
 
 
 def test_ack_batches_are_unique_and_request_sized():

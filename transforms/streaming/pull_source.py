@@ -75,10 +75,12 @@ class PullRestriction:
 
     Attributes:
         poll_s: seconds a pull waits for messages (and between pulls when none came).
-        deadline_s: no pull is made after this wall-clock time (None: read forever).
+        deadline_s: no pull is made after this wall-clock time (None: read forever); set
+            from ``started_s``, then moved to the first pull plus the stop time.
         leases: what was pulled and is still leased.
         pulls: pulls made so far.
         closed: the finished part of a checkpointed read (no work left).
+        started_s: when the read was set up (the launch).
     """
 
     poll_s: float
@@ -86,10 +88,16 @@ class PullRestriction:
     leases: tuple[Lease, ...] = ()
     pulls: int = 0
     closed: bool = False
+    started_s: float = 0.0
 
     def over(self, now_s: float) -> bool:
-        """True when no pull is left (closed, or past the deadline)."""
-        return self.closed or (self.deadline_s is not None and now_s >= self.deadline_s)
+        """True when no pull is left: closed, or past the deadline after the first pull.
+
+        The first pull always happens, however long the runner's warm-up took.
+        """
+        if self.closed:
+            return True
+        return self.deadline_s is not None and self.pulls > 0 and now_s >= self.deadline_s
 
 
 def renew_leases(leases: tuple[Lease, ...], pulled: list[Lease], now_s: float) -> tuple[Lease, ...]:
@@ -109,6 +117,7 @@ class PullTracker(RestrictionTracker):
         self._restriction = restriction
         self._now = now
         self._claimed: tuple[Lease, ...] | None = None
+        self._claimed_at = 0.0
         self._stopped = False
         self._checkpointed = False
 
@@ -122,10 +131,12 @@ class PullTracker(RestrictionTracker):
     def try_claim(self, position: tuple[Lease, ...]) -> bool:
         if self._claimed is not None:
             raise ValueError("a subscription read claims one pull per call, then defers")
-        if self._checkpointed or self._restriction.over(self._now()):
+        now = self._now()
+        if self._checkpointed or self._restriction.over(now):
             self._stopped = True
             return False
         self._claimed = position
+        self._claimed_at = now
         return True
 
     def try_split(self, fraction_of_remainder):
@@ -134,7 +145,14 @@ class PullTracker(RestrictionTracker):
         current = self._restriction
         residual = current
         if self._claimed is not None:
-            residual = dataclasses.replace(current, leases=self._claimed, pulls=current.pulls + 1)
+            deadline = current.deadline_s
+            if current.pulls == 0 and deadline is not None:
+                # The read lasts its stop time from its first pull (the stages' warm-up
+                # comes first locally), as a watch does.
+                deadline = self._claimed_at + (deadline - current.started_s)
+            residual = dataclasses.replace(
+                current, leases=self._claimed, pulls=current.pulls + 1, deadline_s=deadline
+            )
         self._checkpointed = True
         self._restriction = dataclasses.replace(current, closed=True)
         return self._restriction, residual
@@ -240,7 +258,7 @@ class PullFn(SubscriberFn, RestrictionProvider):
     def initial_restriction(self, element) -> PullRestriction:
         start = self._now()
         deadline = start + self._stop_after_s if self._stop_after_s > 0 else None
-        return PullRestriction(poll_s=self._poll_s, deadline_s=deadline)
+        return PullRestriction(poll_s=self._poll_s, deadline_s=deadline, started_s=start)
 
     def create_tracker(self, restriction: PullRestriction) -> PullTracker:
         return PullTracker(restriction, self._now)
@@ -263,7 +281,7 @@ class PullFn(SubscriberFn, RestrictionProvider):
             tracker.try_claim(restriction.leases)  # refused: marks the read done
             return
         wait_s = restriction.poll_s
-        if restriction.deadline_s is not None:
+        if restriction.deadline_s is not None and restriction.pulls > 0:
             wait_s = max(0.1, min(wait_s, restriction.deadline_s - now))
         if restriction.pulls == 0:
             logging.info("pubsub: pulling %s (acked after the catalog write)", subscription)
