@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from benchmarks.common import Context, Result, child_json, python_module_cmd, repo_env
@@ -48,54 +47,29 @@ def measure() -> dict:
     import pytest
 
     from tests.helpers.emulators.gcs import GcsEmulator, start_gcs
-    from tests.helpers.emulators.process import (
-        HOST,
-        free_port,
-        http_get,
-        start_emulator,
-        use_anonymous_beam_credentials,
+    from tests.helpers.emulators.process import use_anonymous_beam_credentials
+    from tests.helpers.emulators.pubsub import start_pubsub
+    from tests.helpers.gcs_notifications import (
+        notification_attributes,
+        object_resource,
+        upload_topic,
     )
-    from tests.helpers.gcs_notifications import notification_attributes, object_resource
     from tests.helpers.media import shared_media_dir
 
     if shutil.which("gcloud") is None or shutil.which("java") is None:
         return {"skipped": "Pub/Sub emulator missing: it needs gcloud and Java"}
     logs = Path(tempfile.mkdtemp(prefix="reelbeam-bench-streaming-"))
-    pubsub_port = free_port()
     try:
         gcs = start_gcs(logs)
-        pubsub = start_emulator(
-            "pubsub",
-            [
-                "gcloud",
-                "beta",
-                "emulators",
-                "pubsub",
-                "start",
-                f"--host-port={HOST}:{pubsub_port}",
-                f"--data-dir={logs}",
-                "--quiet",
-            ],  # fmt: skip
-            port=pubsub_port,
-            ready=lambda e: None if http_get(e.url + "/")[0] == 200 else "",
-            log_dir=logs,
-            env=dict(os.environ, CLOUDSDK_CORE_DISABLE_PROMPTS="1"),
-        )
+        pubsub = start_pubsub(logs)
     except pytest.skip.Exception as exc:
         return {"skipped": str(exc)}
     os.environ.update(
         NO_GCE_CHECK="true", STORAGE_EMULATOR_HOST=gcs.url, PUBSUB_EMULATOR_HOST=pubsub.host
     )
-    from google.cloud import pubsub_v1
-
     use_anonymous_beam_credentials(pytest.MonkeyPatch())  # this child only, never undone
     store = GcsEmulator(gcs)
-    suffix = uuid.uuid4().hex[:8]
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    topic = publisher.topic_path(PROJECT, f"uploads-{suffix}")
-    subscription = subscriber.subscription_path(PROJECT, f"reelbeam-{suffix}")
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(name=subscription, topic=topic)
+    publisher, subscriber, topic, subscription = upload_topic(PROJECT)
 
     def publish(resource: dict, event: str = "OBJECT_FINALIZE") -> None:
         attrs = notification_attributes(resource, event)

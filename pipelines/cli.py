@@ -12,22 +12,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from pipelines.argv import named_option
+from pipelines.runners import runs_workers_here
+
 if TYPE_CHECKING:  # the CLI imports nothing heavy before it knows the command
     from transforms.io.deadletter import Clock
-
-IN_PROCESS_RUNNERS = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
-"""Runners whose workers run in the launcher's process: their isolated children fork from
-a fork server the launcher starts."""
-
-
-def named_option(argv: Sequence[str], name: str) -> str | None:
-    """The value of ``--name`` on a command line, in either spelling; None when absent."""
-    for i, arg in enumerate(argv):
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-        if arg == f"--{name}" and i + 1 < len(argv):
-            return argv[i + 1]
-    return None
 
 
 def may_be_unchanged_rerun(argv: Sequence[str]) -> bool:
@@ -58,7 +47,7 @@ def start_fork_server_early(argv: Sequence[str]) -> bool:
     """
     if any(a in ("-h", "--help") for a in argv):
         return False
-    if (named_option(argv, "runner") or "DirectRunner") not in IN_PROCESS_RUNNERS:
+    if not runs_workers_here(named_option(argv, "runner")):
         return False
     if may_be_unchanged_rerun(argv):
         return False

@@ -25,6 +25,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
+from pipelines.argv import named_option
 from pipelines.builder import build_pipeline
 from pipelines.incremental import nothing_to_do
 from pipelines.logs import configure as configure_logging
@@ -37,6 +38,7 @@ from pipelines.runners import (
     delivery_warnings,
     option_problems,
     runs_streaming,
+    runs_workers_here,
     shared_path_warnings,
 )
 from pipelines.streaming import local_worker_problems, wait_streaming
@@ -52,7 +54,6 @@ from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
-DIRECT_RUNNERS = ("DirectRunner", "SwitchingDirectRunner")
 
 
 class UsageError(Exception):
@@ -168,10 +169,6 @@ per worker measured on 2 cores, against 0.4 s for the threads).
 """
 
 
-def _given(argv: Sequence[str], name: str) -> bool:
-    return any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv)
-
-
 def parse(argv: Sequence[str]) -> PipelineOptions:
     """Beam and reelbeam options from the command line, DirectRunner unless one is named.
 
@@ -183,10 +180,10 @@ def parse(argv: Sequence[str]) -> PipelineOptions:
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = "DirectRunner"
     direct = options.view_as(DirectOptions)
-    streams = _given(argv, "watch") or _given(argv, "input_subscription")
-    if not _given(argv, "direct_running_mode") and not streams:
+    streams = named_option(argv, "watch") or named_option(argv, "input_subscription")
+    if named_option(argv, "direct_running_mode") is None and not streams:
         direct.direct_running_mode = LOCAL_RUNNING_MODE
-        if not _given(argv, "direct_num_workers"):
+        if named_option(argv, "direct_num_workers") is None:
             direct.direct_num_workers = 0  # Beam's "one per core"
     return options
 
@@ -194,7 +191,7 @@ def parse(argv: Sequence[str]) -> PipelineOptions:
 def runs_in_this_process(options: PipelineOptions, caps: Capabilities) -> bool:
     """Whether the runner runs the workers inside the launcher (DirectRunner threads)."""
     mode = options.view_as(DirectOptions).direct_running_mode
-    return caps.name in DIRECT_RUNNERS and mode in (None, "in_memory", "multi_threading")
+    return runs_workers_here(caps.name) and mode in (None, "in_memory", "multi_threading")
 
 
 def counters(result, caps: Capabilities) -> dict[str, int] | None:

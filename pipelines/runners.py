@@ -103,6 +103,22 @@ _WATCH_ALTERNATIVE = (
 )
 
 
+IN_PROCESS_RUNNERS = (
+    "DirectRunner",
+    "BundleBasedDirectRunner",
+    "SwitchingDirectRunner",
+    "TestDirectRunner",
+    "FnApiRunner",
+)
+"""Runners whose workers run inside the launcher's process (threads, or in memory)."""
+
+
+def runs_workers_here(runner: object) -> bool:
+    """Whether ``--runner`` (any spelling Beam takes; None: the DirectRunner) runs its
+    workers in the launcher's process, so their isolated children fork from its fork server."""
+    return canonical_name(runner) in IN_PROCESS_RUNNERS
+
+
 def canonical_name(runner: object) -> str:
     """A runner's table key from ``--runner`` as Beam accepts it.
 

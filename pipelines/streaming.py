@@ -21,7 +21,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipelines.run_config import RunConfig, StreamConfig
-from pipelines.runners import Capabilities, capabilities
+from pipelines.runners import Capabilities, capabilities, runs_workers_here
 from transforms.io.deadletter import Clock, utc_now
 from transforms.streaming.acks import AckAfterWrite
 from transforms.streaming.read_new_uploads import DEFAULT_WINDOW_S, ReadGcsUploads, WatchFolder
@@ -63,7 +63,7 @@ def local_worker_problems(caps: Capabilities, config: RunConfig, direct_workers:
     (``--direct_num_workers`` other than 1), so the source would poll once and stop.
     """
     stream = config.stream
-    if caps.name not in ("DirectRunner", "FnApiRunner") or direct_workers == 1:
+    if not runs_workers_here(caps.name) or direct_workers == 1:
         return []
     if not (stream.watch or (stream.input_subscription and pulls_subscription(caps, stream))):
         return []

@@ -51,3 +51,23 @@ def notification_message(resource: dict, event: str = "OBJECT_FINALIZE") -> Pubs
         notification_attributes(resource, event),
         message_id=uuid.uuid4().hex,
     )
+
+
+def upload_topic(project: str = PROJECT, ack_deadline_s: int | None = None):
+    """A fresh topic and subscription on the Pub/Sub emulator, as a bucket notification uses.
+
+    Returns:
+        ``(publisher, subscriber, topic, subscription)``; the caller deletes both.
+    """
+    from google.cloud import pubsub_v1
+
+    suffix = uuid.uuid4().hex[:8]
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    topic = publisher.topic_path(project, f"uploads-{suffix}")
+    subscription = subscriber.subscription_path(project, f"reelbeam-{suffix}")
+    publisher.create_topic(name=topic)
+    request = {"name": subscription, "topic": topic}
+    if ack_deadline_s is not None:
+        request["ack_deadline_seconds"] = ack_deadline_s
+    subscriber.create_subscription(request=request)
+    return publisher, subscriber, topic, subscription

@@ -8,6 +8,14 @@ import pathlib
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FIXED_NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 DIRECT = ["--runner=DirectRunner"]
+DATAFLOW_DRY_RUN = [
+    "--runner=DataflowRunner",
+    "--dry_run=True",
+    "--project=reelbeam-test",
+    "--region=us-central1",
+    "--temp_location=gs://reelbeam-test/tmp",
+]
+"""A Dataflow job that is built and translated but never submitted."""
 
 
 def fixed_clock() -> dt.datetime:

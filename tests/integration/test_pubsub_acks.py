@@ -15,13 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import pytest
 
 from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fixture)
 from tests.helpers.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
-from tests.helpers.gcs_notifications import BUCKET, PROJECT, notification_attributes
+from tests.helpers.gcs_notifications import BUCKET, notification_attributes, upload_topic
 
 ACK_DEADLINE_S = 10
 
@@ -51,19 +50,11 @@ def test_a_run_stopped_before_the_write_leaves_its_message_unacked(
     dancer,
     tmp_path,
 ):
-    from google.cloud import pubsub_v1
 
     name = "incoming/day1/cam1.mp4"
     gcs_emulator.upload(BUCKET, name, dancer)
     resource = gcs_emulator.client().bucket(BUCKET).get_blob(name)._properties
-    suffix = uuid.uuid4().hex[:8]
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    topic = publisher.topic_path(PROJECT, f"uploads-{suffix}")
-    subscription = subscriber.subscription_path(PROJECT, f"reelbeam-{suffix}")
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(
-        request={"name": subscription, "topic": topic, "ack_deadline_seconds": ACK_DEADLINE_S}
-    )
+    publisher, subscriber, topic, subscription = upload_topic(ack_deadline_s=ACK_DEADLINE_S)
     data = json.dumps(resource).encode()
     publisher.publish(topic, data, **notification_attributes(resource)).result(timeout=30)
 

@@ -15,7 +15,6 @@ import logging
 import pathlib
 import threading
 import time
-import uuid
 
 import apache_beam as beam
 import pytest
@@ -29,12 +28,12 @@ from tests.helpers.emulators.gcs import gcs_emulator  # noqa: F401  (a pytest fi
 from tests.helpers.emulators.pubsub import pubsub_emulator  # noqa: F401  (a pytest fixture)
 from tests.helpers.gcs_notifications import (
     BUCKET,
-    PROJECT,
     notification_attributes,
     notification_message,
     object_resource,
+    upload_topic,
 )
-from tests.helpers.runs import fixed_clock
+from tests.helpers.runs import DATAFLOW_DRY_RUN, fixed_clock
 from transforms.streaming.pubsub_source import NewGenerationsFn
 from transforms.streaming.read_new_uploads import UploadsToFound
 from transforms.streaming.watch_folder import Poll, WatchRestriction, WatchTracker
@@ -189,15 +188,7 @@ def reelbeam_run():
     return run
 
 
-DATAFLOW = [
-    "--runner=DataflowRunner",
-    "--dry_run=True",
-    "--project=reelbeam-test",
-    "--region=us-central1",
-    "--temp_location=gs://reelbeam-test/tmp",
-    "--streaming",
-    "--output=gs://reelbeam-test/out",
-]
+DATAFLOW = [*DATAFLOW_DRY_RUN, "--streaming", "--output=gs://reelbeam-test/out"]
 
 
 @pytest.mark.parametrize(
@@ -247,7 +238,6 @@ def test_gcs_upload_notification_end_to_end(
     caplog,
 ):
     """Upload, notify: rows and motion.json appear; redelivery and an older generation do not."""
-    from google.cloud import pubsub_v1
 
     name = "incoming/day1/cam1.mp4"
     uri = gcs_emulator.upload(BUCKET, name, dancer)
@@ -256,12 +246,7 @@ def test_gcs_upload_notification_end_to_end(
     older = copy.deepcopy(resource)
     older["generation"] = str(int(resource["generation"]) - 1)
     older["size"] = "1234"
-    suffix = uuid.uuid4().hex[:8]
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    topic = publisher.topic_path(PROJECT, f"uploads-{suffix}")
-    subscription = subscriber.subscription_path(PROJECT, f"reelbeam-{suffix}")
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(name=subscription, topic=topic)
+    publisher, subscriber, topic, subscription = upload_topic()
 
     def publish(resource: dict, event: str = "OBJECT_FINALIZE") -> None:
         data = json.dumps(resource).encode()

@@ -16,15 +16,9 @@ from pipelines import template_metadata
 from pipelines.builder import build_pipeline
 from pipelines.options import ReelbeamOptions
 from pipelines.run_config import run_config
-from tests.helpers.runs import REPO
+from tests.helpers.runs import DATAFLOW_DRY_RUN, REPO
 
-DATAFLOW = [
-    "--runner=DataflowRunner",
-    "--dry_run=True",
-    "--project=reelbeam-test",
-    "--region=us-central1",
-    "--temp_location=gs://reelbeam-test/tmp",
-]
+DATAFLOW = DATAFLOW_DRY_RUN
 VARIANTS = {
     "batch_glob": ["--input=gs://reelbeam-test/videos/**", "--output=gs://reelbeam-test/out"],
     "batch_list": ["--input_list=gs://reelbeam-test/list.txt", "--output=gs://reelbeam-test/out"],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from pipelines.argv import named_option
 from pipelines.cli import (
     SUBCOMMANDS,
     dispatch,
     may_be_unchanged_rerun,
-    named_option,
     start_fork_server_early,
 )
 

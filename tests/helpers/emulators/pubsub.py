@@ -28,27 +28,16 @@ def _pubsub_emulator_dir() -> pathlib.Path | None:
     return path if path.is_dir() else None
 
 
-@pytest.fixture(scope="session")
-def pubsub_emulator(tmp_path_factory) -> Iterator[str]:
-    """``127.0.0.1:PORT`` of the Pub/Sub emulator; ``PUBSUB_EMULATOR_HOST`` is set to it."""
-    if shutil.which("gcloud") is None:
-        pytest.skip("Pub/Sub emulator missing: the Google Cloud CLI (gcloud) is not installed")
-    if _pubsub_emulator_dir() is None:
-        pytest.skip(
-            "Pub/Sub emulator missing: gcloud components install pubsub-emulator "
-            "(or apt-get install google-cloud-cli-pubsub-emulator)"
-        )
-    if shutil.which("java") is None:
-        pytest.skip("Pub/Sub emulator needs Java (11 or newer) on PATH")
+def start_pubsub(data_dir: pathlib.Path) -> Emulator:
+    """Start the gcloud Pub/Sub emulator on a free port and wait until it answers."""
     port = free_port()
-    data_dir = tmp_path_factory.mktemp("pubsub-emulator")
 
     def ready(emulator: Emulator) -> str | None:
         status, body = http_get(emulator.url + "/")
         return None if status == 200 else f"HTTP {status}: {body[:200]}"
 
     env = dict(os.environ, CLOUDSDK_CORE_DISABLE_PROMPTS="1", NO_GCE_CHECK="true")
-    server = start_emulator(
+    return start_emulator(
         "pubsub",
         [
             "gcloud",
@@ -65,6 +54,21 @@ def pubsub_emulator(tmp_path_factory) -> Iterator[str]:
         log_dir=data_dir,
         env=env,
     )
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory) -> Iterator[str]:
+    """``127.0.0.1:PORT`` of the Pub/Sub emulator; ``PUBSUB_EMULATOR_HOST`` is set to it."""
+    if shutil.which("gcloud") is None:
+        pytest.skip("Pub/Sub emulator missing: the Google Cloud CLI (gcloud) is not installed")
+    if _pubsub_emulator_dir() is None:
+        pytest.skip(
+            "Pub/Sub emulator missing: gcloud components install pubsub-emulator "
+            "(or apt-get install google-cloud-cli-pubsub-emulator)"
+        )
+    if shutil.which("java") is None:
+        pytest.skip("Pub/Sub emulator needs Java (11 or newer) on PATH")
+    server = start_pubsub(tmp_path_factory.mktemp("pubsub-emulator"))
     try:
         with pytest.MonkeyPatch.context() as mp:
             quiet_google_auth(mp)
