@@ -12,7 +12,8 @@ and that chunk measured alone. The parts behind it, each in a fresh process:
   (threads), and on ``multi_processing --direct_num_workers=2`` for comparison (SDK
   worker processes, each importing Beam);
 - **child + model**: ``setup()`` of the probe and detect DoFns: the fork server with its
-  preload (``transforms.io.isolation.FORKSERVER_PRELOAD``), one isolated child each, and
+  preload (``transforms.io.isolation.FORKSERVER_PRELOAD``, no Beam in it, plus Beam's
+  FileSystems as a remote runner's worker preloads them), one isolated child each, and
   the pose model loaded into the detect child (``warm_call``).
 
 The parts overlap in a run (the fork server imports beside the launcher), so they add up
@@ -182,9 +183,9 @@ def run(ctx: Context) -> Result:
     if not met:
         notes += (
             f" Target missed by {fixed - LIMIT_S:.2f} s: importing apache_beam alone is "
-            f"{figures['imports_s']:.2f} s of it here, and the fork server imports it again "
-            "(with PyAV and MediaPipe) beside the launcher; on a machine whose other processes "
-            "hold its cores (see the load note) every part stretches alike."
+            f"{figures['imports_s']:.2f} s of it here, and the fork server's imports (PyAV, "
+            "MediaPipe, the children's modules) run beside it; on a machine whose other "
+            "processes hold its cores (see the load note) every part stretches alike."
         )
     details = {"figures": figures, "fixed_s": fixed, "work_s": work}
     return Result(NAME, fixed, work, None, TARGET, "s", notes + ctx.busy_note(), met, details)

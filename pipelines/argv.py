@@ -17,3 +17,29 @@ def named_option(argv: Sequence[str], name: str) -> str | None:
         if arg == f"--{name}" and i + 1 < len(argv):
             return argv[i + 1]
     return None
+
+
+# Options whose values are files or folders that the isolated children read or write.
+_CHILD_URI_OPTIONS = (
+    "input",
+    "input_list",
+    "allowed_roots",
+    "watch",
+    "output",
+    "pose_model",
+    "detector_model",
+)
+
+
+def names_remote_uri(argv: Sequence[str]) -> bool:
+    """Whether the run's children will read or write remote URIs (``gs://``).
+
+    True when an input, root, watched folder, output or model names a ``scheme://``
+    URI, or the run reads a Pub/Sub subscription (its uploads are on GCS). The
+    children then need Beam's FileSystems, which the fork server preloads; a child
+    that meets a remote URI the command line did not name imports it on first use.
+    """
+    if named_option(argv, "input_subscription"):
+        return True
+    values = (named_option(argv, name) for name in _CHILD_URI_OPTIONS)
+    return any("://" in value for value in values if value)

@@ -10,7 +10,6 @@ from pipelines.incremental import client_factory, find_videos, run_fingerprints
 from pipelines.retry_inputs import failed_inputs
 from pipelines.run_config import RunConfig
 from pipelines.streaming import ack_after_write, streaming_sources
-from transforms.artifacts import WriteMotion
 from transforms.catalog.build_rows import BuildCatalogRows
 from transforms.catalog.plan_reruns import PlanReruns
 from transforms.catalog.write_catalog import WriteCatalog, WriteCatalogToBigQuery
@@ -22,6 +21,7 @@ from transforms.paths import ANY_EXTENSION
 from transforms.probe_videos import ProbeVideos
 from transforms.render_videos import RenderVideos
 from transforms.report import WriteReport
+from transforms.write_motion import WriteMotion
 
 
 @dataclass

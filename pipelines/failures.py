@@ -7,9 +7,8 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.catalog.ndjson_store import catalog_path, read_table
+from transforms.io.filesystems import file_systems
 from transforms.io.uris import absolute
 
 
@@ -43,7 +42,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--output", default="./out", help="The run's --output.")
     opts = parser.parse_args(list(argv))
     output = absolute(opts.output)
-    if not FileSystems.exists(catalog_path(output, "failures")):
+    if not file_systems().exists(catalog_path(output, "failures")):
         print(f"reelbeam: error: no catalog under {output}", file=sys.stderr)
         return 2
     print(summarise(read_table(output, "failures")))

@@ -23,8 +23,8 @@ from transforms.catalog.fingerprints import (
 )
 from transforms.catalog.plan_reruns import read_video_rows
 from transforms.find import FindVideos
-from transforms.io.atomic import md5_of
 from transforms.io.deadletter import Clock
+from transforms.io.filesystems import md5_of
 from transforms.people.detector import default_detector_path
 from transforms.pose_backends import default_model_path
 from transforms.records import FoundFile

@@ -21,11 +21,10 @@ import uuid
 from collections.abc import Sequence
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from pipelines.argv import named_option
+from pipelines.argv import named_option, names_remote_uri
 from pipelines.builder import build_pipeline
 from pipelines.incremental import nothing_to_do
 from pipelines.logs import configure as configure_logging
@@ -47,8 +46,9 @@ from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
 from transforms.io.credentials import gcs_credentials_problem, use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
+from transforms.io.filesystems import file_systems
 from transforms.io.isolation import prestart_fork_server
-from transforms.io.uris import is_local
+from transforms.io.uris import is_local, join_uri
 from transforms.paths import glob_root, has_glob
 from transforms.pose_backends import default_model_path
 from transforms.progress import PROGRESS_ENV, ProgressDisplay
@@ -129,11 +129,11 @@ def preflight(opts: ReelbeamOptions, config: RunConfig) -> None:
             os.makedirs(output, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"--output {opts.output}: cannot create it ({exc.strerror})") from exc
-    probe = FileSystems.join(output, f".reelbeam-preflight-{uuid.uuid4().hex}")
+    probe = join_uri(output, f".reelbeam-preflight-{uuid.uuid4().hex}")
     try:
-        with FileSystems.create(probe) as handle:
+        with file_systems().create(probe) as handle:
             handle.write(b"ok")
-        FileSystems.delete([probe])
+        file_systems().delete([probe])
     except Exception as exc:
         raise UsageError(f"--output {opts.output} is not writable: {exc}") from exc
 
@@ -148,12 +148,12 @@ def sweep_temp_files(output: str) -> int:
     place, so what a SIGKILL leaves behind is only ever such a temporary file.
     """
     try:
-        metadata = FileSystems.match([FileSystems.join(output, "**")])[0].metadata_list
+        metadata = file_systems().match([join_uri(output, "**")])[0].metadata_list
     except Exception:  # nothing there yet
         return 0
     stale = [m.path for m in metadata if _TEMP_NAME.search(m.path)]
     if stale:
-        FileSystems.delete(stale)
+        file_systems().delete(stale)
         logging.info("removed %d temporary files left by an interrupted run", len(stale))
     return len(stale)
 
@@ -282,7 +282,7 @@ def report_page(config: RunConfig) -> str | None:
     """The report page a batch run keeps up to date (none when the rows go to BigQuery)."""
     if config.sink.bigquery_dataset:
         return None
-    return FileSystems.join(config.output, "report", "index.html")
+    return join_uri(config.output, "report", "index.html")
 
 
 def summary(result, caps: Capabilities, config: RunConfig, finished: bool = True) -> str:
@@ -371,7 +371,7 @@ def run(
         print(summary_line(unchanged, config.output, report_page(config)))
         return EXIT_OK
     if runs_in_this_process(options, caps):
-        prestart_fork_server()
+        prestart_fork_server(remote_io=names_remote_uri(argv))
     output = config.output
     sweep_temp_files(output)
     if config.stream.enabled:

@@ -12,8 +12,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-from apache_beam.io.filesystems import FileSystems
-
 from pipelines.options import options_parser
 from pipelines.run_config import segment_params
 from pipelines.validation import validate
@@ -23,7 +21,8 @@ from transforms.catalog.restore import motion_from_document
 from transforms.catalog.rows import segment_rows
 from transforms.catalog.tables import upsert_rows
 from transforms.io.deadletter import Clock, utc_now
-from transforms.io.uris import absolute
+from transforms.io.filesystems import file_systems
+from transforms.io.uris import absolute, join_uri
 from transforms.motion import SegmentParams
 from transforms.schemas import AssetRow, SegmentRow, VideoRow
 
@@ -39,10 +38,10 @@ def resegment(output: str, params: SegmentParams, clock: Clock = utc_now) -> tup
     new_segments: list[SegmentRow] = []
     new_assets: list[AssetRow] = []
     for row in videos:
-        path = FileSystems.join(output, "videos", row["video_id"], "motion.json")
-        if not FileSystems.exists(path):
+        path = join_uri(output, "videos", row["video_id"], "motion.json")
+        if not file_systems().exists(path):
             continue
-        with FileSystems.open(path) as handle:
+        with file_systems().open(path) as handle:
             doc = json.loads(handle.read())
         motion = motion_from_document(doc, params, row["source_uri"])
         new_assets.append(
@@ -84,7 +83,7 @@ def main(argv: Sequence[str], clock: Clock = utc_now) -> int:
         print(f"reelbeam: error: {'; '.join(problems)}", file=sys.stderr)
         return 2
     output = absolute(opts.output)
-    if not FileSystems.exists(FileSystems.join(output, "catalog", "videos.jsonl")):
+    if not file_systems().exists(join_uri(output, "catalog", "videos.jsonl")):
         print(f"reelbeam: error: no catalog under {output}", file=sys.stderr)
         return 2
     videos, segments = resegment(output, segment_params(opts), clock)

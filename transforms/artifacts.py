@@ -1,18 +1,16 @@
 """Artifacts under ``<output>/videos/<video_id>/``: deterministic paths; ``motion.json``.
 
-Every write goes through the one atomic writer, ``transforms.io.atomic``.
+Every write goes through the one atomic writer, ``transforms.io.atomic``. Pure of Beam:
+the isolated render children name their outputs with ``artifact_uri``; the composite that
+writes ``motion.json`` is ``transforms.write_motion.WriteMotion``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 
-import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.io.atomic import write_bytes
-from transforms.io.deadletter import FAILURES, SafeMapFn
+from transforms.io.uris import join_uri
 from transforms.motion import SegmentParams
 from transforms.records import VideoMotion
 from transforms.schemas import AssetRow
@@ -20,7 +18,7 @@ from transforms.schemas import AssetRow
 
 def artifact_uri(output: str, video_id: str, name: str) -> str:
     """``<output>/videos/<video_id>/<name>``."""
-    return FileSystems.join(output, "videos", video_id, name)
+    return join_uri(output, "videos", video_id, name)
 
 
 def motion_document(motion: VideoMotion, params: SegmentParams, pose_fps: float) -> dict:
@@ -65,25 +63,3 @@ def write_motion(
         md5=md5,
         codec="json",
     )
-
-
-class WriteMotion(beam.PTransform):
-    """VideoMotion -> ``motion.json`` per video.
-
-    Returns:
-        Outputs ``assets`` (``AssetRow``) and ``failures`` (stage ``write``).
-    """
-
-    def __init__(self, output: str, params: SegmentParams, pose_fps: float):
-        super().__init__()
-        self._output = output
-        self._params = params
-        self._pose_fps = pose_fps
-
-    def expand(self, motion: beam.PCollection[VideoMotion]) -> beam.PCollection[AssetRow]:
-        write = functools.partial(
-            write_motion, output=self._output, params=self._params, pose_fps=self._pose_fps
-        )
-        return motion | "Write" >> beam.ParDo(SafeMapFn(write, "write")).with_outputs(
-            FAILURES, main="assets"
-        )

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
-from apache_beam.io.filesystems import FileSystems
 
 from transforms.errors import OutsideAllowedRootsError, SourceVanishedError
 from transforms.io.deadletter import FAILURES, Clock, failure_row, utc_now
+from transforms.io.filesystems import file_systems
 from transforms.io.retry import call_with_retries
 from transforms.io.uris import is_below, is_local, resolve_local, without_scheme
 from transforms.paths import (
@@ -65,7 +65,7 @@ def read_input_list(uri: str) -> list[str]:
 
     Relative local paths are taken relative to the list's own folder.
     """
-    with FileSystems.open(uri) as handle:
+    with file_systems().open(uri) as handle:
         text = handle.read().decode("utf-8")
     base = posixpath.dirname(uri) if is_local(uri) else None
     lines = [line.strip() for line in text.splitlines()]
@@ -182,10 +182,10 @@ class _MatchFn(beam.DoFn):
 
 def match_files(pattern: str) -> list:
     """``FileMetadata`` of the files a pattern matches (a bare ``gs://`` folder recurses)."""
-    metadata = FileSystems.match([pattern])[0].metadata_list
+    metadata = file_systems().match([pattern])[0].metadata_list
     if not has_glob(pattern) and not is_local(pattern) and not metadata:
         # gs://bucket/folder without a slash: take it as a folder.
-        metadata = FileSystems.match([pattern.rstrip("/") + "/**"])[0].metadata_list
+        metadata = file_systems().match([pattern.rstrip("/") + "/**"])[0].metadata_list
     if is_local(pattern):
         metadata = [m for m in metadata if not os.path.isdir(m.path)]
     return metadata

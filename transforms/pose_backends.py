@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-from apache_beam.io.filesystems import FileSystems
+
+from transforms.io.filesystems import read_bytes
 
 DEFAULT_MODEL_NAME = "pose_landmarker_full.task"
 MODEL_ENV = "REELBEAM_POSE_MODEL"
@@ -72,8 +73,7 @@ def default_model_path() -> str:
 def read_model(uri: str) -> bytes:
     """The bundle's bytes, from a local path or ``gs://`` (through ``FileSystems``)."""
     try:
-        with FileSystems.open(uri) as handle:
-            return handle.read()
+        return read_bytes(uri)
     except Exception as exc:
         raise MissingModelError(
             f"pose model not found at {uri}: run `make model` or pass --pose_model PATH"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterator
 
@@ -11,20 +10,13 @@ from apache_beam import pvalue
 
 from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.io.failsafe import IsolatedFn
-from transforms.media.open import open_input
-from transforms.media.probe import is_not_video, probe_container, probe_timeout_s
+from transforms.media.probe import is_not_video, probe_in_child, probe_timeout_s
 from transforms.paths import has_video_extension
 from transforms.progress import report
 from transforms.records import FoundFile, VideoProbe
 
 NOT_VIDEO = "not_video"
 """Counter of files ``--extensions '*'`` took that FFmpeg cannot open as video."""
-
-
-def probe_in_child(state: dict, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
-    """Probe ``found`` (runs in the isolated child process)."""
-    with open_input(found.uri) as container:
-        return probe_container(container, found, scanned_at)
 
 
 class ProbeFileFn(IsolatedFn):

@@ -16,11 +16,11 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.catalog.parquet_tables import PARQUET_MIME, parquet_bytes
 from transforms.catalog.tables import replace_scope, upsert_rows
-from transforms.io.atomic import read_bytes, write_bytes, write_text
+from transforms.io.atomic import write_bytes, write_text
+from transforms.io.filesystems import file_systems, read_bytes
+from transforms.io.uris import join_uri
 from transforms.schemas import TABLES, CatalogRow
 
 NDJSON_MIME = "application/x-ndjson"
@@ -28,18 +28,18 @@ NDJSON_MIME = "application/x-ndjson"
 
 def catalog_path(output: str, table: str) -> str:
     """``<output>/catalog/<table>.jsonl``."""
-    return FileSystems.join(output, "catalog", f"{table}.jsonl")
+    return join_uri(output, "catalog", f"{table}.jsonl")
 
 
 def parquet_path(output: str, table: str) -> str:
     """``<output>/catalog/<table>.parquet``."""
-    return FileSystems.join(output, "catalog", f"{table}.parquet")
+    return join_uri(output, "catalog", f"{table}.parquet")
 
 
 def read_table(output: str, table: str) -> list[dict]:
     """Rows of one catalog table as dicts (``[]`` when it does not exist yet)."""
     path = catalog_path(output, table)
-    if not FileSystems.exists(path):
+    if not file_systems().exists(path):
         return []
     text = read_bytes(path).decode("utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]

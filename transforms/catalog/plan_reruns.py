@@ -29,7 +29,7 @@ from transforms.catalog.bigquery_sql import parse_dataset
 from transforms.catalog.fingerprints import Action, StageFingerprints, file_action
 from transforms.catalog.ndjson_store import read_table
 from transforms.catalog.restore import motion_from_document, probe_from_row
-from transforms.io.atomic import read_bytes
+from transforms.io.filesystems import read_bytes
 from transforms.motion import SegmentParams
 from transforms.progress import report
 from transforms.records import FoundFile

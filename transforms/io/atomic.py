@@ -22,12 +22,12 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import google_crc32c
-from apache_beam.io.filesystems import FileSystems
 
 from transforms.errors import TransientIOError
+from transforms.io.filesystems import create, delete, file_systems
 from transforms.io.retry import call_with_retries
 from transforms.io.uris import is_gcs, is_local, parent
 
@@ -40,7 +40,7 @@ def temp_name(uri: str) -> str:
 
 
 def _verify(tmp: str, expected_crc32c: str, uri: str) -> None:
-    stored = FileSystems.checksum(tmp)
+    stored = file_systems().checksum(tmp)
     if stored != expected_crc32c:
         raise TransientIOError(
             f"upload of {uri} stored CRC32C {stored}, expected {expected_crc32c}"
@@ -49,10 +49,7 @@ def _verify(tmp: str, expected_crc32c: str, uri: str) -> None:
 
 def _delete_quietly(uri: str) -> None:
     with contextlib.suppress(Exception):
-        if is_local(uri):
-            os.remove(uri)
-        else:
-            FileSystems.delete([uri])
+        delete([uri])
 
 
 def _publish(blocks_fn, uri: str, mime_type: str) -> None:
@@ -62,7 +59,7 @@ def _publish(blocks_fn, uri: str, mime_type: str) -> None:
     tmp = temp_name(uri)
     try:
         crc = google_crc32c.Checksum()
-        with FileSystems.create(tmp, mime_type=mime_type) as handle:
+        with create(tmp, mime_type) as handle:
             for block in blocks_fn():
                 crc.update(block)
                 handle.write(block)
@@ -71,7 +68,7 @@ def _publish(blocks_fn, uri: str, mime_type: str) -> None:
         if is_local(uri):
             os.replace(tmp, uri)
         else:
-            FileSystems.rename([tmp], [uri])
+            file_systems().rename([tmp], [uri])
     except BaseException:
         _delete_quietly(tmp)
         raise
@@ -135,25 +132,3 @@ def local_target(uri: str, mime_type: str = "application/octet-stream") -> Itera
             upload_file(path, uri, mime_type)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def md5_of(uri: str) -> str:
-    """MD5 hex of a file or object, read in blocks."""
-    digest = hashlib.md5()
-    with FileSystems.open(uri) as handle:
-        for block in iter(lambda: handle.read(_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_bytes(uri: str) -> bytes:
-    """All the bytes of a file or object."""
-    with FileSystems.open(uri) as handle:
-        return handle.read()
-
-
-def remove(uris: Iterable[str]) -> None:
-    """Delete the files or objects that exist among ``uris``."""
-    existing = [u for u in uris if FileSystems.exists(u)]
-    if existing:
-        FileSystems.delete(existing)

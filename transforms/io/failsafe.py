@@ -44,7 +44,7 @@ class IsolatedFn(beam.DoFn):
         return None
 
     def setup(self) -> None:
-        self._worker = IsolatedWorker(self.WORKER_NAME, preload=[type(self).__module__])
+        self._worker = IsolatedWorker(self.WORKER_NAME)
         self._worker.start()
         warm = self.warm_call()
         if warm is not None:

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from transforms.errors import DecodeTimeoutError, MediaError
@@ -70,12 +70,11 @@ class IsolatedWorker:
 
     Args:
         name: shown in process listings and logs.
-        preload: modules the fork server imports once (those that define the calls).
     """
 
-    def __init__(self, name: str = "reelbeam-decoder", preload: Sequence[str] = ()):
+    def __init__(self, name: str = "reelbeam-decoder"):
         self._name = name
-        self._ctx = _context(preload)
+        self._ctx = _context()
         self._process = None
         self._conn = None
 
@@ -152,44 +151,59 @@ class IsolatedWorker:
 
 
 # What every isolated child needs, imported once by the fork server so that no child
-# pays for it: the decoders, NumPy, Beam's FileSystems (gs:// reads and writes) and the
-# MediaPipe Tasks API (the detect children load the pose model into it). Measured on
-# 2 cores: about 2 s of imports a child no longer makes on its first call.
+# pays for it: the decoders, NumPy, the MediaPipe Tasks API (the detect children load
+# the pose model into it) and the modules holding the functions the children run
+# (``IsolatedFn.call_isolated``). None of them imports Beam (``test_child_imports``):
+# the server is ready in about 1.8 s on 2 cores, beside the launcher's own Beam import,
+# where Beam's 2-3 s would otherwise come first.
 FORKSERVER_PRELOAD = (
     "av",
     "numpy",
-    "apache_beam.io.filesystems",
     "mediapipe.tasks.python.vision",
+    "transforms.media.probe",
+    "transforms.chunk_analysis",
+    "transforms.render.work",
 )
-_PRELOAD: list[str] = list(FORKSERVER_PRELOAD)  # plus every module a worker asked for
+# Beam's FileSystems, for children that read or write remote URIs (``gs://``): preloaded
+# when the run names one, or when a remote runner's worker starts the server.
+REMOTE_IO_PRELOAD = ("apache_beam.io.filesystems",)
 
 
-def prestart_fork_server() -> bool:
+def prestart_fork_server(remote_io: bool) -> bool:
     """Start this process's fork server now, without waiting for its imports.
 
     The launcher calls it when the workers run in its own process (the in-memory
     DirectRunner): the server's imports then overlap building the graph and starting
-    the runner instead of delaying the first probe. Returns False where there is no
-    fork server (the children are spawned).
+    the runner instead of delaying the first probe. ``remote_io``: the run reads or
+    writes remote URIs, so the children need Beam's FileSystems. Returns False where
+    there is no fork server (the children are spawned).
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return False
-    _context(())
+    _context(remote_io)
     from multiprocessing import forkserver
 
     forkserver.ensure_running()  # spawns the server and returns; it imports on its own
     return True
 
 
-def _context(preload: Sequence[str]):
+def _context(remote_io: bool = True):
+    """The start method of isolated children; the first call fixes the server's preload.
+
+    A fork server not started by ``prestart_fork_server`` is started by the first
+    worker's ``setup()``, on a remote runner's worker or in SDK worker processes, where
+    inputs and outputs are usually remote: it preloads Beam's FileSystems too.
+    """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # The server is started once per process, by the first child: what it preloads
-        # is the union of what the workers created before then asked for.
-        _PRELOAD.extend(m for m in preload if m not in _PRELOAD)
-        ctx.set_forkserver_preload(_PRELOAD)
+        if not _SERVER_PRELOAD:
+            _SERVER_PRELOAD.extend(FORKSERVER_PRELOAD + (REMOTE_IO_PRELOAD if remote_io else ()))
+            ctx.set_forkserver_preload(_SERVER_PRELOAD)
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+_SERVER_PRELOAD: list[str] = []  # fixed by the first ``_context`` call
 
 
 def _describe_exit(code: int | None) -> str:

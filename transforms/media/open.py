@@ -7,10 +7,9 @@ import os
 from collections.abc import Iterator
 
 import av
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from transforms.errors import EmptyFileError, SourceVanishedError
+from transforms.io.filesystems import file_systems
 from transforms.io.uris import is_local
 
 
@@ -40,9 +39,11 @@ def open_input(uri: str, **av_options) -> Iterator[av.container.InputContainer]:
         finally:
             container.close()
         return
-    if not FileSystems.exists(uri):
+    from apache_beam.io.filesystem import CompressionTypes
+
+    if not file_systems().exists(uri):
         raise SourceVanishedError(f"{uri} no longer exists")
-    with FileSystems.open(
+    with file_systems().open(
         uri, mime_type="application/octet-stream", compression_type=CompressionTypes.UNCOMPRESSED
     ) as handle:
         container = av.open(handle, mode="r", **av_options)

@@ -240,6 +240,11 @@ def probe_video(found: FoundFile, clock: Callable[[], dt.datetime] | None = None
         return probe_container(container, found, scanned_at)
 
 
+def probe_in_child(state: dict, found: FoundFile, scanned_at: dt.datetime) -> VideoProbe:
+    """``probe_video`` as an isolated child calls it (``IsolatedWorker`` passes its state)."""
+    return probe_video(found, lambda: scanned_at)
+
+
 PROBE_BASE_TIMEOUT_S = 60.0
 """Time for a header, an index and one frame; a 10-hour MP4's index parses in < 1 s."""
 _PROBE_S_PER_GIB = 10.0  # a bigger file has a bigger index to fetch (over gs://, in ranges)

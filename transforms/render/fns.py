@@ -15,9 +15,9 @@ from apache_beam import pvalue
 
 from transforms.artifacts import artifact_uri
 from transforms.encoding.chunked import plan_render_chunks
-from transforms.io.atomic import remove
 from transforms.io.deadletter import Clock
 from transforms.io.failsafe import IsolatedFn
+from transforms.io.filesystems import delete
 from transforms.media.damage import DecodeErrors, SourceDamage
 from transforms.progress import report
 from transforms.render.auto_chunks import chunk_seconds
@@ -235,6 +235,6 @@ class JoinFn(RenderFn):
             yield from rendered.rows
             yield from damage_of(job, rendered)
         finally:
-            remove(part_uris)
+            delete(part_uris)
             # Local file systems keep the emptied folder; object stores have none.
-            remove([artifact_uri(self._output, job.video_id, ".render/parts")])
+            delete([artifact_uri(self._output, job.video_id, ".render/parts")])

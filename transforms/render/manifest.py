@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.artifacts import artifact_uri
 from transforms.encoding.mux import RenditionInfo
-from transforms.io.atomic import md5_of, read_bytes, write_text
+from transforms.io.atomic import write_text
+from transforms.io.filesystems import exists, md5_of, read_bytes, size_of
 from transforms.schemas import AssetRow
 
 
@@ -30,7 +29,7 @@ def asset_row(
     codec: str,
 ) -> AssetRow:
     """The ``assets`` row of a file already written at ``uri`` (size and MD5 read back)."""
-    size = FileSystems.match([uri])[0].metadata_list[0].size_in_bytes
+    size = size_of(uri)
     return AssetRow(
         video_id=video_id,
         asset_type=asset_type,
@@ -86,15 +85,14 @@ class Manifest:
     def cached(self, kind: str, key: str) -> Rendered | None:
         """A complete artifact kind rendered with this key, or None."""
         uri = self._uri(kind)
-        if not FileSystems.exists(uri):
+        if not exists(uri):
             return None
         doc = json.loads(read_bytes(uri))
         if doc.get("key") != key:
             return None
         rows = [AssetRow.model_validate(r) for r in doc["assets"]]
         for row in rows:
-            found = FileSystems.match([row.uri])[0].metadata_list
-            if not found or found[0].size_in_bytes != row.size_bytes:
+            if size_of(row.uri) != row.size_bytes:
                 return None
         return Rendered(rows, doc.get("decode_errors"))
 

@@ -15,14 +15,13 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.artifacts import artifact_uri
 from transforms.encoding.chunked import encode_audio, join_chunks, keyframe_times
 from transforms.encoding.highlights import highlight_windows, render_highlights, write_otio
 from transforms.encoding.ladder import encode_ladder_range, render_ladder
 from transforms.encoding.stills import thumbnail_times, write_preview, write_thumbnails
-from transforms.io.atomic import local_target, remove
+from transforms.io.atomic import local_target
+from transforms.io.filesystems import delete, open_read
 from transforms.media.damage import DecodeErrors
 from transforms.render.jobs import RenderChunk, RenderJob, RenderParams, rungs_for
 from transforms.render.manifest import asset_row, video_asset_row
@@ -110,7 +109,7 @@ def render_reel(
     rows: list[AssetRow] = []
     stale = [artifact_uri(output, job.video_id, n) for n in ("highlights.mp4", "highlights.otio")]
     if not windows:
-        remove(stale)  # no segments now: an old reel would contradict the row
+        delete(stale)  # no segments now: an old reel would contradict the row
         return rows
     if "highlights" in params.kinds:
         uri = stale[0]
@@ -213,7 +212,7 @@ def join_in_child(
             local_parts = []
             for i, uri in enumerate(parts[height]):
                 path = os.path.join(folder, f"{height}_{i:05d}.mp4")
-                with FileSystems.open(uri) as src, open(path, "wb") as dst:
+                with open_read(uri) as src, open(path, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
                 local_parts.append(path)
             final = artifact_uri(output, job.video_id, name)

@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
-from apache_beam.io.filesystems import FileSystems
-
 from transforms.artifacts import artifact_uri
 from transforms.catalog.ndjson_store import catalog_path, read_table
-from transforms.io.atomic import read_bytes
+from transforms.io.filesystems import file_systems, read_bytes
 from transforms.io.uris import scheme
 
 __all__ = ["ReportInput", "has_catalog", "read_catalog", "read_motion_documents"]
@@ -40,12 +38,12 @@ class ReportInput(NamedTuple):
 
 def has_catalog(output: str) -> bool:
     """Whether ``<output>/catalog/videos.jsonl`` or ``failures.jsonl`` exists."""
-    return any(FileSystems.exists(catalog_path(output, t)) for t in ("videos", "failures"))
+    return any(file_systems().exists(catalog_path(output, t)) for t in ("videos", "failures"))
 
 
 def _read_json(uri: str) -> dict | None:
     try:
-        if not FileSystems.exists(uri):
+        if not file_systems().exists(uri):
             return None
         doc = json.loads(read_bytes(uri).decode("utf-8"))
         return doc if isinstance(doc, dict) else None

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from transforms.catalog.ndjson_store import catalog_path
 from transforms.errors import ReelbeamError
 from transforms.io.atomic import write_bytes
-from transforms.io.uris import absolute
+from transforms.io.uris import absolute, join_uri
 from transforms.report.catalog_reader import has_catalog, read_catalog
 from transforms.report.page import render_report
 
@@ -47,7 +46,7 @@ class NoCatalogError(ReelbeamError):
 
 def report_uri(output: str) -> str:
     """``<output>/report/index.html``."""
-    return FileSystems.join(output, REPORT_DIR, "index.html")
+    return join_uri(output, REPORT_DIR, "index.html")
 
 
 def write_report(output: str) -> str:
@@ -57,9 +56,9 @@ def write_report(output: str) -> str:
     atomically, ``index.html`` last, so the page never links to assets not yet written.
     """
     catalog = read_catalog(output)
-    files = render_report(*catalog, source=FileSystems.join(output, "catalog"))
+    files = render_report(*catalog, source=join_uri(output, "catalog"))
     for rel in sorted(files, key=lambda name: name == "index.html"):
-        uri = FileSystems.join(output, REPORT_DIR, *rel.split("/"))
+        uri = join_uri(output, REPORT_DIR, *rel.split("/"))
         suffix = "." + rel.rsplit(".", 1)[-1]
         write_bytes(uri, files[rel], _MIME.get(suffix, "application/octet-stream"))
     return report_uri(output)
