@@ -6,7 +6,8 @@ default running mode: worker threads, each waiting on its isolated decode, infer
 encode children) into a fresh output folder. The baseline runs the same work stage
 by stage in ONE process pinned to ONE core (``python -m benchmarks.end_to_end_runs
 --serial``, render chunks sized for the same 2 workers), calling the functions under each stage: ``probe_video``, ``chunks_of`` +
-``analyse_chunk``, ``merge_chunks`` + ``write_motion``, and the renderers
+``analyse_in_child`` (the pose model and the person detector, as a detect child runs
+them), ``merge_chunks`` + ``write_motion``, and the renderers
 (``render_ladder_whole`` or chunked ``encode_chunk_in_child`` + ``join_in_child``,
 ``render_thumbnails``, ``render_preview``, ``render_reel``) with the options' defaults.
 Finding files and writing catalog rows and the report are Beam glue of milliseconds and are

@@ -85,14 +85,12 @@ def serial_stages(
     from pipelines.options import ReelbeamOptions
     from pipelines.run_config import run_config
     from transforms.artifacts import write_motion
-    from transforms.chunk_analysis import DetectParams, analyse_chunk
+    from transforms.chunk_analysis import analyse_in_child, load_backend_in_child
     from transforms.chunks import chunks_of
     from transforms.encoding.chunked import keyframe_times, plan_render_chunks
-    from transforms.media.open import open_input
     from transforms.media.probe import probe_video
     from transforms.merge import merge_chunks
     from transforms.paths import is_wanted, make_video_id
-    from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
     from transforms.records import FoundFile
     from transforms.render.auto_chunks import chunk_seconds
     from transforms.render.jobs import RenderChunk, RenderJob, rungs_for
@@ -137,12 +135,14 @@ def serial_stages(
         return value
 
     probes = [clock("probe", probe_video, f) for f in found]
-    backend = clock("detect", MediaPipeBackend, clock("detect", read_model, default_model_path()))
-    detect = DetectParams(pose_fps=opts.pose_fps)
+    # The pipeline's detect work exactly: the pose model and the person detector, loaded
+    # once, with the run's detect settings (the defaults: the detector on, its tiles).
+    models: dict = {}
+    backend = config.model.backend
+    clock("detect", load_backend_in_child, models, config.model.pose_model, backend, config.detect)
 
     def analyse(chunk):
-        with open_input(chunk.uri) as container:
-            return analyse_chunk(container, chunk, backend, detect)
+        return analyse_in_child(models, chunk, config.model.pose_model, backend, config.detect)
 
     for probe in probes:
         current["file"] = os.path.relpath(probe.uri, root)
@@ -179,7 +179,9 @@ def serial_stages(
             clock("preview", render_preview, job, output, params)
         if "highlights" in params.kinds or "timeline" in params.kinds:
             clock("highlights", render_reel, job, output, params)
-    backend.close()
+    for held in ("finder", "backend"):
+        if models.get(held) is not None:
+            models[held].close()
     per_file.pop("", None)
     return times, per_file
 

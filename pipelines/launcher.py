@@ -46,6 +46,7 @@ from transforms.catalog.ndjson_store import read_table
 from transforms.find import normalize_input
 from transforms.io.credentials import gcs_credentials_problem, use_emulator_credentials
 from transforms.io.deadletter import Clock, utc_now
+from transforms.io.failsafe import discard_prewarmed, isolated_fns, prewarm
 from transforms.io.filesystems import file_systems
 from transforms.io.isolation import prestart_fork_server
 from transforms.io.uris import is_local, join_uri
@@ -188,10 +189,14 @@ def parse(argv: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def runs_in_this_process(options: PipelineOptions, caps: Capabilities) -> bool:
-    """Whether the runner runs the workers inside the launcher (DirectRunner threads)."""
-    mode = options.view_as(DirectOptions).direct_running_mode
-    return runs_workers_here(caps.name) and mode in (None, "in_memory", "multi_threading")
+def worker_threads(options: PipelineOptions, caps: Capabilities) -> int:
+    """How many worker threads the runner runs inside the launcher; 0: none (workers elsewhere)."""
+    direct = options.view_as(DirectOptions)
+    if not runs_workers_here(caps.name):
+        return 0
+    if direct.direct_running_mode not in (None, "in_memory", "multi_threading"):
+        return 0
+    return direct.direct_num_workers or os.cpu_count() or 1
 
 
 def counters(result, caps: Capabilities) -> dict[str, int] | None:
@@ -370,7 +375,8 @@ def run(
         logging.info("every input is unchanged: no pipeline started")
         print(summary_line(unchanged, config.output, report_page(config)))
         return EXIT_OK
-    if runs_in_this_process(options, caps):
+    threads = worker_threads(options, caps)
+    if threads:
         prestart_fork_server(remote_io=names_remote_uri(argv))
     output = config.output
     sweep_temp_files(output)
@@ -379,6 +385,8 @@ def run(
     pipeline = test_pipeline if test_pipeline is not None else beam.Pipeline(options=options)
     try:
         build_pipeline(pipeline, config, clock)
+        if threads:  # the models load while the runner plans and runs the first stages
+            prewarm(isolated_fns(pipeline), threads)
         with _progress(caps):
             result = pipeline.run()
             finished = True
@@ -390,5 +398,7 @@ def run(
         logging.exception("the pipeline broke")
         print(f"reelbeam: error: the pipeline broke; output so far: {output}", file=sys.stderr)
         return EXIT_BROKEN
+    finally:
+        discard_prewarmed()
     print(summary(result, caps, config, finished))
     return EXIT_OK

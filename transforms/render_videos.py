@@ -1,7 +1,8 @@
 """``RenderVideos``: proxy and ladder, thumbnails, preview, highlight reel and its timeline.
 
-Sources up to ``--render_chunk_s`` are rendered by one DoFn per video (one decode
-feeds every rung). Longer sources have their proxy and ladder encoded as exact frame
+Each whole-video artifact kind (the proxy and ladder of a source up to
+``--render_chunk_s``, one decode feeding every rung; thumbnails; preview; reel) is one
+element, fanned out over the workers. Longer sources have their proxy and ladder encoded as exact frame
 ranges on different workers and joined by stream copy, with the audio encoded once
 per file at the join. Every artifact appears at the contract's path complete or not
 at all; a rerun skips artifacts already complete for the same source and parameters
@@ -24,6 +25,7 @@ from transforms.render.fns import (
     JoinFn,
     PlanChunksFn,
     RenderVideoFn,
+    kinds_of,
 )
 from transforms.render.jobs import RenderJob, RenderParams, rungs_for
 
@@ -74,8 +76,12 @@ class RenderVideos(beam.PTransform):
             "motion": inputs["motion"] | "KeyMotion" >> beam.Map(lambda m: (m.video_id, m)),
         }
         jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
-        whole = jobs | "Render" >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(
-            FAILURES, DAMAGE, main=ASSETS
+        whole = (
+            jobs
+            | "Kinds" >> beam.FlatMap(kinds_of, self._params)
+            | "SpreadKinds" >> beam.Reshuffle()
+            | "Render"
+            >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
         )
         planned = jobs | "PlanChunks" >> beam.ParDo(PlanChunksFn(*self._fn_args)).with_outputs(
             FAILURES, ASSETS, DAMAGE, main="chunks"

@@ -1,6 +1,6 @@
 """The render DoFns: each a fail-safe ``IsolatedFn``; render failures are keyed by artifact.
 
-``RenderVideoFn`` renders the whole-video artifact kinds; a long source's proxy
+``RenderVideoFn`` renders one whole-video artifact kind per element; a long source's proxy
 and ladder go ``PlanChunksFn`` -> ``EncodeChunkFn`` (one frame range per element,
 fanned out) -> ``JoinFn``. Everything that opens the source runs in the isolated
 child; the manifests are read and written here, in the worker.
@@ -99,37 +99,47 @@ class RenderFn(IsolatedFn):
         )
 
 
-class RenderVideoFn(RenderFn):
-    """RenderJob -> asset rows of every whole-video artifact kind; each kind fails on its own."""
+def kinds_of(job: RenderJob, params: RenderParams) -> Iterator[tuple[RenderJob, str]]:
+    """One ``(job, kind)`` element per whole-video artifact kind, for ``RenderVideoFn``."""
+    for kind in wanted_kinds(job, params):
+        yield job, kind
 
-    def process(self, job: RenderJob) -> Iterator[AssetRow | pvalue.TaggedOutput]:
-        manifest = Manifest(self._output, job.video_id)
-        for kind in wanted_kinds(job, self._params):
-            key = kind_key(kind, job, self._params)
-            try:
-                rendered = self.cached(manifest, kind, key)
-                if rendered is not None:
-                    report("artifacts_reused", len(rendered.rows))
-                else:
-                    rows, counts = self.counted(
-                        render_kind_in_child,
-                        job,
-                        (kind, job, self._output, self._params),
-                        render_timeout_s(job, self._params),
-                    )
-                    # Only the ladder decodes every packet of both streams: its count is the
-                    # source's; the other kinds decode parts of it.
-                    rendered = Rendered(rows, counts if kind == LADDER else None)
-                    manifest.record(kind, key, rendered)
-                    report("artifacts_rendered", len(rows))
-                    if kind == LADDER:
-                        report("seconds_encoded", int(job.probe.duration_s))
-                        report("decode_errors", sum(counts.values()))
-            except Exception as exc:
-                yield self.render_failure(exc, job, kind)
-                continue
-            yield from rendered.rows
-            yield from damage_of(job, rendered)
+
+class RenderVideoFn(RenderFn):
+    """(RenderJob, kind) -> asset rows of that whole-video artifact kind, or its failure row.
+
+    One element per kind, fanned out: a video's ladder, thumbnails, preview and reel are
+    rendered on different workers at once, so the largest video's renders do not
+    serialise on one worker while the others wait.
+    """
+
+    def process(self, item: tuple[RenderJob, str]) -> Iterator[AssetRow | pvalue.TaggedOutput]:
+        job, kind = item
+        key = kind_key(kind, job, self._params)
+        try:
+            rendered = self.cached(Manifest(self._output, job.video_id), kind, key)
+            if rendered is not None:
+                report("artifacts_reused", len(rendered.rows))
+            else:
+                rows, counts = self.counted(
+                    render_kind_in_child,
+                    job,
+                    (kind, job, self._output, self._params),
+                    render_timeout_s(job, self._params),
+                )
+                # Only the ladder decodes every packet of both streams: its count is the
+                # source's; the other kinds decode parts of it.
+                rendered = Rendered(rows, counts if kind == LADDER else None)
+                Manifest(self._output, job.video_id).record(kind, key, rendered)
+                report("artifacts_rendered", len(rows))
+                if kind == LADDER:
+                    report("seconds_encoded", int(job.probe.duration_s))
+                    report("decode_errors", sum(counts.values()))
+        except Exception as exc:
+            yield self.render_failure(exc, job, kind)
+            return
+        yield from rendered.rows
+        yield from damage_of(job, rendered)
 
 
 class PlanChunksFn(RenderFn):
