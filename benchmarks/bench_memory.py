@@ -7,10 +7,13 @@ fresh ``IsolatedWorker`` child, does one unit of that stage's work on the 1-hour
 and reports its own ``VmHWM`` (peak resident set, the preloaded modules included):
 
 * ``probe``: ``probe_video`` of the whole file (header, index, first frame);
-* ``detect``: ``analyse_chunk`` of the source's last chunk (a seek to its end, MediaPipe);
+* ``detect``: ``analyse_in_child`` of the source's last chunk (a seek to its end, the person
+  detector and MediaPipe pose, as a detect child runs them);
 * ``render_chunk``: ``encode_ladder_range`` of the last render chunk's start, to every rung
   ``rungs_for`` picks for a 1080p source (720p proxy, 1080p and 480p renditions);
 * ``stills``: ``render_thumbnails`` and ``render_preview`` over the whole file;
+* ``audio``: ``encode_audio`` of a 5-minute stereo 48 kHz track (the audio pass of a
+  chunked render, its own element beside the frame ranges);
 * ``join``: ``join_chunks`` of 12 five-minute 720p parts into the 1-hour proxy.
 
 ``quick`` uses a 10-minute source (2 parts to join) and shorter detect/render ranges.
@@ -59,14 +62,12 @@ def join_parts() -> Path:
 
 def _stage(stage: str, src: str, out: str, arg: float) -> dict:
     """Run one stage's unit of work in this process; returns what it did."""
-    from transforms.chunk_analysis import DetectParams, analyse_chunk
+    from transforms.chunk_analysis import DetectParams, analyse_in_child, load_backend_in_child
     from transforms.chunks import chunks_of
     from transforms.encoding.chunked import join_chunks, keyframe_times, plan_render_chunks
     from transforms.encoding.ladder import encode_ladder_range
     from transforms.encoding.settings import EncodeSettings
-    from transforms.media.open import open_input
     from transforms.media.probe import probe_video
-    from transforms.pose_backends import MediaPipeBackend, default_model_path, read_model
     from transforms.records import FoundFile
     from transforms.render.jobs import RenderJob, RenderParams, rungs_for
     from transforms.render.work import render_preview, render_thumbnails
@@ -81,11 +82,14 @@ def _stage(stage: str, src: str, out: str, arg: float) -> dict:
         media_s = 0.0
     elif stage == "detect":
         probe = probe_video(found)
-        chunk = chunks_of(probe, arg, 3.0)[-1]
-        backend = MediaPipeBackend(read_model(default_model_path()))
+        # The last full-length chunk: the very last one is the source's remainder (a loop
+        # ends on a keyframe past the hour), whose seek and lead-in would be priced per 1 s.
+        chunk = [c for c in chunks_of(probe, arg, 3.0) if c.end_s - c.start_s >= arg - 1e-6][-1]
+        # As a detect child does it: the pose model and the person detector (the defaults).
+        models: dict = {}
+        load_backend_in_child(models, None, "mediapipe-cpu", DetectParams())
         cpu0, t0 = cpu_now(), time.perf_counter()  # model loading is per worker, not per chunk
-        with open_input(src) as container:
-            motion = analyse_chunk(container, chunk, backend, DetectParams())
+        motion = analyse_in_child(models, chunk, None, "mediapipe-cpu", DetectParams())
         media_s = chunk.end_s - chunk.start_s
         assert motion.times_s, "no samples"
     elif stage == "render_chunk":
@@ -101,6 +105,10 @@ def _stage(stage: str, src: str, out: str, arg: float) -> dict:
         job = RenderJob(probe)
         render_thumbnails(job, out, RenderParams())
         render_preview(job, out, RenderParams())
+    elif stage == "audio":
+        from transforms.encoding.chunked import encode_audio
+
+        media_s = encode_audio(src, str(Path(out) / "audio.m4a")) or 0.0
     elif stage == "join":
         parts = [src] * int(arg)
         info = join_chunks(parts, None, str(Path(out) / "joined.mp4"))
@@ -132,6 +140,7 @@ def run(ctx: Context) -> Result:
         ("detect", str(src), detect_s),
         ("render_chunk", str(src), render_s),
         ("stills", str(src), 0.0),
+        ("audio", str(media_cache.audio_source(60 if ctx.quick else 300)), 0.0),
         ("join", str(part), source_s / RENDER_CHUNK_S),
     ]
     reports = {}
@@ -155,6 +164,7 @@ def run(ctx: Context) -> Result:
         render_1080p_s_per_media_s=reports["render_chunk"]["wall_s"] / render_s,
         join_s_per_media_s=reports["join"]["wall_s"] / reports["join"]["media_s"],
         stills_s=reports["stills"]["wall_s"],
+        audio_s_per_media_s=reports["audio"]["wall_s"] / reports["audio"]["media_s"],
         detect_measured_s=detect_s,
         render_measured_s=render_s,
     )

@@ -95,6 +95,7 @@ def serial_stages(
     from transforms.render.auto_chunks import chunk_seconds
     from transforms.render.jobs import RenderChunk, RenderJob, rungs_for
     from transforms.render.work import (
+        AUDIO_PART,
         encode_chunk_in_child,
         join_in_child,
         render_ladder_whole,
@@ -170,7 +171,12 @@ def serial_stages(
                 got = clock("render_chunks", encode_chunk_in_child, {}, chunk, output, params)
                 for height, uri in got.items():
                     parts[height].append(uri)
-            clock("join", join_in_child, {}, job, parts, rungs, output, params)
+            audio_uri = None
+            if probe.has_audio:  # the audio pass, one element of its own in the pipeline
+                chunk = RenderChunk(job, len(plan), len(plan), 0.0, None, (), "b", audio=True)
+                got = clock("render_chunks", encode_chunk_in_child, {}, chunk, output, params)
+                audio_uri = got.get(AUDIO_PART)
+            clock("join", join_in_child, {}, job, parts, rungs, output, audio_uri)
         elif rungs:
             clock("render_ladder", render_ladder_whole, job, output, params)
         if "thumbnails" in params.kinds and params.thumbnails > 0:

@@ -181,6 +181,19 @@ def loop_copy(src: Path, dst: Path, duration_s: float) -> Path:
     return dst
 
 
+def audio_source(duration_s: float) -> Path:
+    """A ``duration_s`` long clip with a stereo 48 kHz track (and a tiny video) for the audio pass."""
+    from tests.helpers.media.synthetic import write_synthetic_clip
+
+    path = cache_dir() / f"audio_{int(duration_s)}s_r{RECIPE}.mp4"
+    if not path.is_file():
+        with _atomic(path) as tmp:
+            write_synthetic_clip(
+                tmp, duration_s=duration_s, fps=5, width=160, height=96, audio=True
+            )
+    return path
+
+
 def looped_source(height: int, duration_s: float) -> Path:
     """A ``duration_s`` long 16:9 30 fps source at ``height`` (1080 or 720), looped."""
     name = f"dance_{height}p_{int(duration_s)}s_r{RECIPE}.mp4"

@@ -19,7 +19,6 @@ import argparse
 import importlib
 import json
 import logging
-import math
 import os
 import platform
 import shutil
@@ -31,7 +30,7 @@ from pathlib import Path
 import av
 
 from benchmarks.common import Context, MachineShare, Result, fmt_value, tool_version
-from transforms.render.auto_chunks import auto_chunk_s
+from benchmarks.projection import describe, projection, rows_table
 
 BENCHMARKS = (
     "startup",
@@ -46,12 +45,6 @@ BENCHMARKS = (
     "streaming",
 )
 REPEATS = {"quick": 3, "full": 3}
-
-# The 10-hour projection: a 10-hour 1080p30 source with the default chunking.
-PROJECT_S = 10 * 3600.0
-DETECT_CHUNK_S = 60.0
-PROJECT_WORKERS = (1, 2, 4, 8, 16, 32, 64, 128, 600)
-GOAL_WORKERS, GOAL_WALL_S = 128, 300.0  # proxied and analysed in 5 minutes on 128 workers
 
 
 def _ratio(value: float | None) -> str:
@@ -80,75 +73,6 @@ def throughput_rows(results: list[Result]) -> list[list[str]]:
     return rows
 
 
-def _waves(count: int, workers: int, each_s: float) -> float:
-    return math.ceil(count / workers) * each_s
-
-
-def projection(metrics: dict[str, float]) -> dict | None:
-    """Wall time of a 10-hour 1080p30 source on N workers, from measured per-stage throughputs.
-
-    Model: each worker is a 2-core machine like this one and runs one chunk at a time at
-    the measured (single-process, 2-core) speed. Stages follow each other as in the
-    pipeline: probe; 600 detect chunks of 60 s; (CoGroupByKey barrier) render chunks sized
-    by ``--render_chunk_s auto`` for N workers (``transforms.render.auto_chunks``) to the
-    1080p ladder; the join of every rung by stream copy (measured per media second), and
-    the stills. Worker start-up, autoscaling and GCS transfer are not modelled.
-    """
-    detect = metrics.get("detect_1080p_s_per_media_s")
-    if detect is None and "detect_720p_s_per_media_s" in metrics:
-        detect = metrics["detect_720p_s_per_media_s"] * 2.25  # pixel ratio 1080p/720p (decode)
-    render = metrics.get("render_1080p_s_per_media_s")
-    join = metrics.get("join_s_per_media_s", metrics.get("chunk_encode_join_s_per_media_s"))
-    if detect is None or render is None or join is None:
-        return None
-    probe = metrics.get("probe_long_s", 0.5)
-    stills = metrics.get("stills_s", 0.0)
-    n_detect = math.ceil(PROJECT_S / DETECT_CHUNK_S)
-    t_detect = detect * DETECT_CHUNK_S
-    # Three rungs are joined; the measured join is one 720p rung, the others cost alike.
-    t_join = join * PROJECT_S * 3 + stills
-    rows = []
-    for workers in PROJECT_WORKERS:
-        chunk_s = auto_chunk_s(PROJECT_S, workers)
-        n_render = math.ceil(PROJECT_S / chunk_s - 1e-9)
-        t_render = render * chunk_s
-        wall = probe + _waves(n_detect, workers, t_detect) + _waves(n_render, workers, t_render)
-        rows.append(
-            {
-                "workers": workers,
-                "render_chunk_s": chunk_s,
-                "render_chunks": n_render,
-                "detect_s": _waves(n_detect, workers, t_detect),
-                "render_s": _waves(n_render, workers, t_render),
-                "join_s": t_join,
-                "wall_s": wall + t_join,
-            }
-        )
-    at = next(r for r in rows if r["workers"] == GOAL_WORKERS)
-    return {
-        "source_s": PROJECT_S,
-        "detect_chunks": n_detect,
-        "detect_chunk_s": t_detect,
-        "join_and_stills_s": t_join,
-        "probe_s": probe,
-        "goal_workers": GOAL_WORKERS,
-        "goal_wall_s": at["wall_s"],
-        "goal_met": at["wall_s"] <= GOAL_WALL_S,
-        "measured_from": (
-            f"detect: {metrics.get('detect_measured_s', 0):.0f} s of a 1080p chunk, render: "
-            f"{metrics.get('render_measured_s', 0):.0f} s to 3 rungs, join: a 720p rung"
-            if "render_measured_s" in metrics
-            else "partial measurements"
-        ),
-        "rows": rows,
-    }
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def print_report(results: list[Result], proj: dict | None, suite: str) -> None:
     rows = [
         [
@@ -168,33 +92,8 @@ def print_report(results: list[Result], proj: dict | None, suite: str) -> None:
         print("\nThroughput (video seconds per CPU second)\n")
         print(table(tput, ["stage", "video s", "CPU s", "video s / CPU s"]))
     if proj:
-        goal = "met" if proj["goal_met"] else "NOT met"
-        print(
-            f"\nProjection: a 10-hour 1080p30 source on N workers (2 cores each, like this one), "
-            f"--render_chunk_s auto: {proj['detect_chunks']} detect chunks of "
-            f"{proj['detect_chunk_s']:.0f} s each, render chunks sized per N, join + stills "
-            f"{proj['join_and_stills_s']:.0f} s (measured per media second). Per-chunk times "
-            f"scaled from the memory benchmark ({proj['measured_from']}; short ranges, as in "
-            "quick, overstate the per-second cost of start-up and flush). Goal: under "
-            f"{_hms(GOAL_WALL_S)} on {proj['goal_workers']} workers: {goal} "
-            f"({_hms(proj['goal_wall_s'])}).\n"
-        )
-        print(
-            table(
-                [
-                    [
-                        str(r["workers"]),
-                        f"{r['render_chunk_s']:.0f} s x {r['render_chunks']}",
-                        _hms(r["detect_s"]),
-                        _hms(r["render_s"]),
-                        _hms(r["join_s"]),
-                        _hms(r["wall_s"]),
-                    ]
-                    for r in proj["rows"]
-                ],
-                ["workers", "render chunks", "detect", "render", "join", "wall (h:mm:ss)"],
-            )
-        )
+        print(f"\n{describe(proj)}\n")
+        print(table(*rows_table(proj)))
     print("\nNotes\n")
     for r in results:
         print(f"- {r.name}: {r.notes}\n")

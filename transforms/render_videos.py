@@ -2,11 +2,14 @@
 
 Each whole-video artifact kind (the proxy and ladder of a source up to
 ``--render_chunk_s``, one decode feeding every rung; thumbnails; preview; reel) is one
-element, fanned out over the workers. Longer sources have their proxy and ladder encoded as exact frame
-ranges on different workers and joined by stream copy, with the audio encoded once
-per file at the join. Every artifact appears at the contract's path complete or not
-at all; a rerun skips artifacts already complete for the same source and parameters
-(a small manifest per artifact kind under ``videos/<id>/.render/``).
+element, fanned out over the workers. Longer sources have their proxy and ladder encoded
+as exact frame ranges on different workers and joined by stream copy, with the audio
+encoded once per file by an element of its own beside them (the audio pass), so the
+join only copies streams. The proxy and ladder wait for nothing but the probe; the
+other kinds are placed by the motion segments and follow the detection. Every artifact
+appears at the contract's path complete or not at all; a rerun skips artifacts already
+complete for the same source and parameters (a small manifest per artifact kind under
+``videos/<id>/.render/``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import apache_beam as beam
 
 from transforms.io.deadletter import FAILURES, Clock, utc_now
 from transforms.progress import report
-from transforms.records import VideoMotion
+from transforms.records import VideoMotion, VideoProbe
 from transforms.render.fns import (
     ASSETS,
     DAMAGE,
@@ -30,17 +33,22 @@ from transforms.render.fns import (
 from transforms.render.jobs import RenderJob, RenderParams, rungs_for
 
 
-def _job(element, params: RenderParams) -> Iterator[RenderJob]:
+def _ladder_job(probe: VideoProbe, params: RenderParams) -> RenderJob:
+    """The proxy and ladder's job: the probe alone (no segments: it needs no motion)."""
+    job = RenderJob(probe, ())
+    if rungs_for(probe, params):
+        report("seconds_to_encode", int(probe.duration_s))
+    return job
+
+
+def _job(element) -> Iterator[RenderJob]:
     _, grouped = element
     probes = list(grouped["probe"])
     if not probes:
         return
     motions: list[VideoMotion] = list(grouped["motion"])
     segments = motions[0].segments if motions else ()
-    job = RenderJob(probes[0], tuple(segments))
-    if rungs_for(job.probe, params):
-        report("seconds_to_encode", int(job.probe.duration_s))
-    yield job
+    yield RenderJob(probes[0], tuple(segments))
 
 
 class RenderVideos(beam.PTransform):
@@ -75,17 +83,27 @@ class RenderVideos(beam.PTransform):
             "probe": inputs["probe"] | "KeyProbe" >> beam.Map(lambda p: (p.video_id, p)),
             "motion": inputs["motion"] | "KeyMotion" >> beam.Map(lambda m: (m.video_id, m)),
         }
-        jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job, self._params)
+        # The proxy and ladder need only the probe: they start as soon as a video is probed,
+        # beside the detection (on Dataflow; the DirectRunner runs its stages in turn).
+        ladder_jobs = inputs["probe"] | "LadderJobs" >> beam.Map(_ladder_job, self._params)
+        jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job)
+        ladders = (
+            ladder_jobs
+            | "LadderKind" >> beam.FlatMap(kinds_of, self._params, ladder=True)
+            | "SpreadLadders" >> beam.Reshuffle()
+            | "RenderLadders"
+            >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
+        )
         whole = (
             jobs
-            | "Kinds" >> beam.FlatMap(kinds_of, self._params)
+            | "Kinds" >> beam.FlatMap(kinds_of, self._params, ladder=False)
             | "SpreadKinds" >> beam.Reshuffle()
             | "Render"
             >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
         )
-        planned = jobs | "PlanChunks" >> beam.ParDo(PlanChunksFn(*self._fn_args)).with_outputs(
-            FAILURES, ASSETS, DAMAGE, main="chunks"
-        )
+        planned = ladder_jobs | "PlanChunks" >> beam.ParDo(
+            PlanChunksFn(*self._fn_args)
+        ).with_outputs(FAILURES, ASSETS, DAMAGE, main="chunks")
         encoded = (
             planned.chunks
             | "FanOut" >> beam.Reshuffle()
@@ -99,17 +117,20 @@ class RenderVideos(beam.PTransform):
             >> beam.ParDo(JoinFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
         )
         assets = (
+            ladders[ASSETS],
             whole[ASSETS],
             planned[ASSETS],
             joined[ASSETS],
         ) | "AllAssets" >> beam.Flatten()
         failures = (
+            ladders[FAILURES],
             whole[FAILURES],
             planned[FAILURES],
             encoded[FAILURES],
             joined[FAILURES],
         ) | "AllRenderFailures" >> beam.Flatten()
         damage = (
+            ladders[DAMAGE],
             whole[DAMAGE],
             planned[DAMAGE],
             joined[DAMAGE],

@@ -12,8 +12,10 @@ from pipelines.validation import validate
 from tests.helpers.catalog_rows import failure, video
 from transforms.catalog.tables import replace_scope
 from transforms.encoding.settings import EncodeSettings
+from transforms.io.deadletter import utc_now
 from transforms.records import Segment, VideoProbe
-from transforms.render.jobs import RenderJob, RenderParams, kind_key, rungs_for
+from transforms.render.fns import JoinFn, kinds_of
+from transforms.render.jobs import RenderChunk, RenderJob, RenderParams, kind_key, rungs_for
 
 
 def _problems(*argv: str) -> list[str]:
@@ -95,3 +97,34 @@ def test_scope_replacement_covers_what_a_new_video_row_supersedes():
     assert replace_scope("assets", batch) == ("video_id", {"a"})
     assert replace_scope("failures", batch) == ("input_uri", {"/nas/a.mp4", "/nas/b.mp4"})
     assert replace_scope("videos", batch) is None
+
+
+def test_the_ladder_needs_no_motion_and_goes_apart_from_the_other_kinds():
+    params = RenderParams()
+    job = RenderJob(_probe(1920, 1080))
+    assert [kind for _, kind in kinds_of(job, params, ladder=True)] == ["ladder"]
+    assert [kind for _, kind in kinds_of(job, params, ladder=False)] == [
+        "thumbnails",
+        "preview",
+        "reel",
+    ]
+
+
+def _join_results(job: RenderJob, audio_parts):
+    rungs = tuple(rungs_for(job.probe, RenderParams()))
+    ranges = [
+        (RenderChunk(job, i, 2, 300.0 * i, None if i else 300.0, rungs, "k"), {720: f"p{i}"}, {})
+        for i in range(2)
+    ]
+    audio = (RenderChunk(job, 2, 2, 0.0, None, (), "k", audio=True), audio_parts, {})
+    return ("v", [audio, *ranges])
+
+
+def test_a_failed_audio_pass_fails_the_join_in_one_clear_row(tmp_path):
+    job = RenderJob(_probe(1920, 1080, has_audio=True, duration_s=600.0))
+    out = list(
+        JoinFn(str(tmp_path), RenderParams(), clock=utc_now).process(_join_results(job, None))
+    )
+    (row,) = [o.value for o in out]
+    assert row.stage == "render" and row.artifact == "ladder"
+    assert "audio pass failed" in row.message

@@ -33,6 +33,7 @@ from transforms.render.jobs import (
 )
 from transforms.render.manifest import Manifest, Rendered
 from transforms.render.work import (
+    AUDIO_PART,
     counted_in_child,
     encode_chunk_in_child,
     join_in_child,
@@ -99,10 +100,17 @@ class RenderFn(IsolatedFn):
         )
 
 
-def kinds_of(job: RenderJob, params: RenderParams) -> Iterator[tuple[RenderJob, str]]:
-    """One ``(job, kind)`` element per whole-video artifact kind, for ``RenderVideoFn``."""
+def kinds_of(
+    job: RenderJob, params: RenderParams, *, ladder: bool
+) -> Iterator[tuple[RenderJob, str]]:
+    """One ``(job, kind)`` element per whole-video artifact kind, for ``RenderVideoFn``.
+
+    ``ladder``: the proxy and ladder only (they need no motion); otherwise every other
+    kind (thumbnails, preview and reel are placed by the motion segments).
+    """
     for kind in wanted_kinds(job, params):
-        yield job, kind
+        if (kind == LADDER) == ladder:
+            yield job, kind
 
 
 class RenderVideoFn(RenderFn):
@@ -177,6 +185,11 @@ class PlanChunksFn(RenderFn):
             for row in cached.rows:
                 yield pvalue.TaggedOutput(ASSETS, row)
             yield from damage_of(job, cached)
+        if ranges and job.probe.has_audio:
+            # The audio pass: its own element, encoded beside the ranges, not at the join;
+            # first, as the longest single element of the video should start first.
+            count = len(ranges)
+            yield RenderChunk(job, count, count, 0.0, None, (), key, audio=True)
         for i, (start, end) in enumerate(ranges):
             last = i == len(ranges) - 1
             yield RenderChunk(job, i, len(ranges), start, None if last else end, rungs, key)
@@ -189,7 +202,10 @@ class EncodeChunkFn(RenderFn):
 
     def process(self, chunk: RenderChunk) -> Iterator[Any]:
         end = chunk.end_s if chunk.end_s is not None else chunk.job.probe.duration_s
-        share = (end - chunk.start_s) / max(chunk.job.probe.duration_s, 1e-6)
+        # The audio pass reads the whole source's audio: half a video range's time per second.
+        share = (
+            0.5 if chunk.audio else (end - chunk.start_s) / max(chunk.job.probe.duration_s, 1e-6)
+        )
         counts: dict[str, int] = {}
         try:
             parts, counts = self.counted(
@@ -202,12 +218,14 @@ class EncodeChunkFn(RenderFn):
             yield self.render_failure(exc, chunk.job, LADDER, chunk_index=chunk.index)
             parts = None
         else:
-            report("seconds_encoded", int(end - chunk.start_s))
+            if not chunk.audio:
+                report("seconds_encoded", int(end - chunk.start_s))
         yield chunk.job.video_id, (chunk, parts, counts)
 
 
 class JoinFn(RenderFn):
-    """All parts of one video -> the joined proxy and renditions (or one failure row)."""
+    """All parts of one video (frame ranges and the audio pass) -> the joined proxy and
+    renditions, by stream copy (or one failure row)."""
 
     WORKER_NAME = "reelbeam-join"
 
@@ -217,25 +235,29 @@ class JoinFn(RenderFn):
     ) -> Iterator[AssetRow | pvalue.TaggedOutput]:
         _, results = element
         results = sorted(results, key=lambda r: r[0].index)
-        first = results[0][0]
-        job, rungs = first.job, first.rungs
         part_uris = [uri for _, parts, _ in results if parts for uri in parts.values()]
+        ranges = [r for r in results if not r[0].audio]
+        audio = [parts for chunk, parts, _ in results if chunk.audio]
+        first = (ranges or results)[0][0]
+        job = first.job
         try:
-            missing = first.count - sum(1 for _, p, _ in results if p)
+            missing = first.count - sum(1 for _, p, _ in ranges if p)
             if missing:
                 raise RuntimeError(f"{missing} of {first.count} render chunks failed; not joined")
-            parts = {h: [p[h] for _, p, _ in results] for h, _, _ in rungs}
-            rows, audio_counts = self.counted(
+            if job.probe.has_audio and (not audio or audio[0] is None):
+                raise RuntimeError("the audio pass failed; not joined")
+            audio_uri = audio[0].get(AUDIO_PART) if audio else None
+            parts = {h: [p[h] for _, p, _ in ranges] for h, _, _ in first.rungs}
+            rows, _ = self.counted(
                 join_in_child,
                 job,
-                (job, parts, rungs, self._output, self._params),
-                render_timeout_s(job, self._params, 0.5),
+                (job, parts, first.rungs, self._output, audio_uri),
+                render_timeout_s(job, self._params, 0.1),
             )
-            # The chunks decoded the video (ranges tile it), the join the audio, once each.
+            # The ranges decoded the video (they tile it), the audio pass the audio, once each.
             total = DecodeErrors(source=job.probe.uri)
             for _, _, counts in results:
                 total.merge(counts)
-            total.merge(audio_counts)
             rendered = Rendered(rows, total.as_dict())
             Manifest(self._output, job.video_id).record(LADDER, first.key, rendered)
             report("decode_errors", total.total)

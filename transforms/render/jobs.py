@@ -50,7 +50,12 @@ class RenderJob:
 
 @dataclasses.dataclass(frozen=True)
 class RenderChunk:
-    """An exact frame range of a long source, encoded to every rung on one worker."""
+    """An exact frame range of a long source, encoded to every rung on one worker.
+
+    With ``audio`` set, the element is the source's audio pass instead: the whole audio
+    track encoded once, on a worker of its own beside the frame ranges (``rungs`` empty,
+    ``index == count``), so the join only copies streams.
+    """
 
     job: RenderJob
     index: int
@@ -59,6 +64,7 @@ class RenderChunk:
     end_s: float | None
     rungs: tuple[tuple[int, str, str], ...]  # (height, asset_type, final file name)
     key: str
+    audio: bool = False  # the source's whole audio track, encoded once beside the ranges
 
 
 def rungs_for(probe: VideoProbe, params: RenderParams) -> list[tuple[int, str, str]]:

@@ -22,6 +22,7 @@ from transforms.encoding.ladder import encode_ladder_range, render_ladder
 from transforms.encoding.stills import thumbnail_times, write_preview, write_thumbnails
 from transforms.io.atomic import local_target
 from transforms.io.filesystems import delete, open_read
+from transforms.io.uris import is_local
 from transforms.media.damage import DecodeErrors
 from transforms.render.jobs import RenderChunk, RenderJob, RenderParams, rungs_for
 from transforms.render.manifest import asset_row, video_asset_row
@@ -165,8 +166,12 @@ def keyframe_times_in_child(state: dict, src: str) -> list[float]:
 
 def part_uri(output: str, chunk: RenderChunk, height: int) -> str:
     """Where one rung of one render chunk is kept until the join."""
-    name = f".render/parts/{chunk.key}/{height}p_{chunk.index:05d}.mp4"
-    return artifact_uri(output, chunk.job.video_id, name)
+    leaf = "audio.m4a" if chunk.audio else f"{height}p_{chunk.index:05d}.mp4"
+    return artifact_uri(output, chunk.job.video_id, f".render/parts/{chunk.key}/{leaf}")
+
+
+AUDIO_PART = 0
+"""The key of the audio pass's part among a render chunk's parts (rung heights are > 0)."""
 
 
 def encode_chunk_in_child(
@@ -176,7 +181,16 @@ def encode_chunk_in_child(
     params: RenderParams,
     errors: DecodeErrors | None = None,
 ) -> dict[int, str]:
-    """Encode one frame range to every rung; returns rung height -> part URI."""
+    """Encode one frame range to every rung; returns rung height -> part URI.
+
+    The audio pass (``chunk.audio``) encodes the source's audio track instead, to
+    ``{AUDIO_PART: uri}``, or ``{}`` when the source has no audio that decodes.
+    """
+    if chunk.audio:
+        uri = part_uri(output, chunk, AUDIO_PART)
+        with local_target(uri) as path:
+            duration_s = encode_audio(chunk.job.probe.uri, path, params.settings, errors)
+        return {} if duration_s is None else {AUDIO_PART: uri}
     parts = {}
     with contextlib.ExitStack() as stack:
         paths = {}
@@ -190,31 +204,34 @@ def encode_chunk_in_child(
     return parts
 
 
+def _local(uri: str, path: str) -> str:
+    """A local path holding ``uri``: itself when local, else downloaded to ``path``."""
+    if is_local(uri):
+        return uri
+    with open_read(uri) as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return path
+
+
 def join_in_child(
     state: dict,
     job: RenderJob,
     parts: dict[int, list[str]],
     rungs: tuple[tuple[int, str, str], ...],
     output: str,
-    params: RenderParams,
+    audio_uri: str | None,
     errors: DecodeErrors | None = None,
 ) -> list[AssetRow]:
-    """Download the parts, encode the audio once, join every rung by stream copy."""
+    """Join every rung's parts and the audio pass's track by stream copy (remote parts are
+    downloaded first; local ones are read where they are)."""
     folder = tempfile.mkdtemp(prefix="reelbeam-join-")
     try:
-        audio = None
-        if job.probe.has_audio:
-            audio = os.path.join(folder, "audio.m4a")
-            if encode_audio(job.probe.uri, audio, params.settings, errors) is None:
-                audio = None
+        audio = _local(audio_uri, os.path.join(folder, "audio.m4a")) if audio_uri else None
         rows = []
         for height, kind, name in rungs:
             local_parts = []
             for i, uri in enumerate(parts[height]):
-                path = os.path.join(folder, f"{height}_{i:05d}.mp4")
-                with open_read(uri) as src, open(path, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                local_parts.append(path)
+                local_parts.append(_local(uri, os.path.join(folder, f"{height}_{i:05d}.mp4")))
             final = artifact_uri(output, job.video_id, name)
             with local_target(final) as path:
                 info = join_chunks(local_parts, audio, path)
