@@ -78,6 +78,17 @@ class RenderVideos(beam.PTransform):
     def _fn_args(self) -> tuple:
         return (self._output, self._params, self._clock, self._rerender)
 
+    def _render_kinds(self, jobs: beam.PCollection, ladder: bool, labels: tuple[str, str, str]):
+        """Each job's whole-video kinds (the ladder, or the others) fanned out and rendered."""
+        kinds, spread, render = labels
+        return (
+            jobs
+            | kinds >> beam.FlatMap(kinds_of, self._params, ladder=ladder)
+            | spread >> beam.Reshuffle()
+            | render
+            >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
+        )
+
     def expand(self, inputs: dict[str, beam.PCollection]):
         keyed = {
             "probe": inputs["probe"] | "KeyProbe" >> beam.Map(lambda p: (p.video_id, p)),
@@ -87,20 +98,10 @@ class RenderVideos(beam.PTransform):
         # beside the detection (on Dataflow; the DirectRunner runs its stages in turn).
         ladder_jobs = inputs["probe"] | "LadderJobs" >> beam.Map(_ladder_job, self._params)
         jobs = keyed | "Join" >> beam.CoGroupByKey() | "Jobs" >> beam.FlatMap(_job)
-        ladders = (
-            ladder_jobs
-            | "LadderKind" >> beam.FlatMap(kinds_of, self._params, ladder=True)
-            | "SpreadLadders" >> beam.Reshuffle()
-            | "RenderLadders"
-            >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
+        ladders = self._render_kinds(
+            ladder_jobs, True, ("LadderKind", "SpreadLadders", "RenderLadders")
         )
-        whole = (
-            jobs
-            | "Kinds" >> beam.FlatMap(kinds_of, self._params, ladder=False)
-            | "SpreadKinds" >> beam.Reshuffle()
-            | "Render"
-            >> beam.ParDo(RenderVideoFn(*self._fn_args)).with_outputs(FAILURES, DAMAGE, main=ASSETS)
-        )
+        whole = self._render_kinds(jobs, False, ("Kinds", "SpreadKinds", "Render"))
         planned = ladder_jobs | "PlanChunks" >> beam.ParDo(
             PlanChunksFn(*self._fn_args)
         ).with_outputs(FAILURES, ASSETS, DAMAGE, main="chunks")
