@@ -156,7 +156,9 @@ def serial_stages(
         )
         job = RenderJob(probe, tuple(motion.segments))
         rungs = tuple(rungs_for(probe, params))
-        chunk_s = chunk_seconds(probe.duration_s, params.render_chunk_s, params.render_workers)
+        chunk_s = chunk_seconds(
+            probe.duration_s, params.render_chunk_s, params.render_workers, probe.has_audio
+        )
         if probe.duration_s > chunk_s and rungs:
             plan = clock(
                 "render_chunks",

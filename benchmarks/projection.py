@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 
-from transforms.render.auto_chunks import auto_chunk_s
+from transforms.render.auto_chunks import AUTO, chunk_seconds
 
 PROJECT_S = 10 * 3600.0
 DETECT_CHUNK_S = 60.0
@@ -40,7 +40,7 @@ def schedule(tasks: list[tuple[str, float]], workers: int) -> dict[str, float]:
 
 
 def _row(workers: int, t_detect: float, render_rate: float, t_audio: float, after: dict) -> dict:
-    chunk_s = auto_chunk_s(PROJECT_S, workers)
+    chunk_s = chunk_seconds(PROJECT_S, AUTO, workers, audio=True)  # one worker: the audio pass
     n_render = math.ceil(PROJECT_S / chunk_s - 1e-9)
     detect = [("detect", t_detect)] * math.ceil(PROJECT_S / DETECT_CHUNK_S)
     # PlanChunksFn emits the audio pass before the frame ranges.

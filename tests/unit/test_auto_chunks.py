@@ -51,7 +51,16 @@ def test_auto_chunks_stay_in_bounds_and_use_at_most_one_wave(duration_s, workers
 
 def test_seconds_win_over_auto():
     assert chunk_seconds(36000.0, 8.0, 128) == 8.0
+    assert chunk_seconds(36000.0, 8.0, 128, audio=True) == 8.0
     assert chunk_seconds(36000.0, AUTO, 128) == pytest.approx(36000.0 / 128)
+
+
+def test_auto_leaves_a_worker_to_the_audio_pass():
+    # The frame ranges and the audio pass fit in one wave: 127 ranges + 1 audio pass.
+    assert chunk_seconds(36000.0, AUTO, 128, audio=True) == pytest.approx(36000.0 / 127)
+    # Two workers: one range per worker would put the audio pass in a second wave.
+    assert chunk_seconds(240.0, AUTO, 2, audio=True) == 240.0
+    assert chunk_seconds(240.0, AUTO, 2) == pytest.approx(120.0)
 
 
 @pytest.mark.parametrize(

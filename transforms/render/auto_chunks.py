@@ -1,8 +1,10 @@
 """``--render_chunk_s auto``: render chunk length from the source's duration and the workers.
 
 A long source's proxy and ladder are encoded as chunks on different workers and
-joined by stream copy (with one audio pass). One wave of chunks, one per worker,
-puts the whole encode on the critical path once: a chunk of ``duration / workers``.
+joined by stream copy, the audio encoded once by an element of its own (the audio
+pass). One wave of chunks, one per worker (one worker left to the audio pass when the
+source has audio), puts the whole encode on the critical path once: a chunk of
+``duration / workers``.
 Chunks are never shorter than ``MIN_CHUNK_S`` (below it the per-chunk start-up,
 seek and part file cost more than they save, and the join grows with the part
 count) nor longer than ``MAX_CHUNK_S`` (a failed chunk is retried whole, and the
@@ -37,17 +39,22 @@ def auto_chunk_s(duration_s: float, workers: int) -> float:
     return duration_s / count
 
 
-def chunk_seconds(duration_s: float, render_chunk_s: float, workers: int) -> float:
+def chunk_seconds(
+    duration_s: float, render_chunk_s: float, workers: int, audio: bool = False
+) -> float:
     """The chunk length the planner uses: ``--render_chunk_s`` seconds, or ``auto`` sized.
 
     Args:
         duration_s: the source's duration.
         render_chunk_s: ``RenderParams.render_chunk_s`` (``AUTO``: size it here).
         workers: workers the run has (``RenderParams.render_workers``).
+        audio: the source has audio: a chunked render encodes it in an element of its
+            own (the audio pass) beside the frame ranges, so ``auto`` leaves it a worker
+            and the ranges and the audio pass still fit in one wave.
     """
     if render_chunk_s > 0:
         return render_chunk_s
-    return auto_chunk_s(duration_s, workers)
+    return auto_chunk_s(duration_s, workers - 1 if audio else workers)
 
 
 def workers_available(

@@ -176,7 +176,9 @@ class PlanChunksFn(RenderFn):
                     render_timeout_s(job, self._params, share=0.0),
                 )
                 duration_s, params = job.probe.duration_s, self._params
-                chunk_s = chunk_seconds(duration_s, params.render_chunk_s, params.render_workers)
+                chunk_s = chunk_seconds(
+                    duration_s, params.render_chunk_s, params.render_workers, job.probe.has_audio
+                )
                 ranges = plan_render_chunks(duration_s, chunk_s, keys)
         except Exception as exc:
             yield self.render_failure(exc, job, LADDER)

@@ -121,7 +121,10 @@ def kind_key(kind: str, job: RenderJob, params: RenderParams) -> str:
 def is_long(job: RenderJob, params: RenderParams) -> bool:
     """Whether the source's proxy and ladder are encoded in parallel chunks and joined."""
     duration_s = job.probe.duration_s
-    return duration_s > chunk_seconds(duration_s, params.render_chunk_s, params.render_workers)
+    chunk_s = chunk_seconds(
+        duration_s, params.render_chunk_s, params.render_workers, job.probe.has_audio
+    )
+    return duration_s > chunk_s
 
 
 def wanted_kinds(job: RenderJob, params: RenderParams) -> list[str]:
