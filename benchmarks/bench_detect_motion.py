@@ -32,7 +32,12 @@ from benchmarks.common import (
     samples,
     timed,
 )
-from transforms.chunk_analysis import DetectParams, analyse_chunk, load_backend_in_child
+from transforms.chunk_analysis import (
+    DetectParams,
+    analyse_chunk,
+    close_models,
+    load_backend_in_child,
+)
 from transforms.chunks import chunks_of
 from transforms.media.open import open_input
 from transforms.media.sampling import analysis_size, iter_samples, to_rgb
@@ -173,8 +178,7 @@ def run(ctx: Context) -> Result:
         turn = order[index % 3 :] + order[: index % 3]
         for key, fn in turn:
             runs[key].append(timed(fn))
-    finder.close()
-    backend.close()
+    close_models(models)
 
     ours_s = med_wall(runs["ours"])
     decode_s, pose_s = med_wall(runs["decode"]), med_wall(runs["pose"])

@@ -85,7 +85,7 @@ def serial_stages(
     from pipelines.options import ReelbeamOptions
     from pipelines.run_config import run_config
     from transforms.artifacts import write_motion
-    from transforms.chunk_analysis import analyse_in_child, load_backend_in_child
+    from transforms.chunk_analysis import analyse_in_child, close_models, load_backend_in_child
     from transforms.chunks import chunks_of
     from transforms.encoding.chunked import keyframe_times, plan_render_chunks
     from transforms.media.probe import probe_video
@@ -187,9 +187,7 @@ def serial_stages(
             clock("preview", render_preview, job, output, params)
         if "highlights" in params.kinds or "timeline" in params.kinds:
             clock("highlights", render_reel, job, output, params)
-    for held in ("finder", "backend"):
-        if models.get(held) is not None:
-            models[held].close()
+    close_models(models)
     per_file.pop("", None)
     return times, per_file
 

@@ -212,9 +212,7 @@ def load_backend_in_child(
     people = (params or DetectParams()).people
     key = (model_uri, backend, people)
     if state.get("backend_key") != key:
-        for held in ("finder", "backend"):
-            if state.get(held) is not None:
-                state[held].close()
+        close_models(state)
         # Resolved here, on the worker: a launcher's local default means nothing to Dataflow.
         pose = make_backend(backend, read_model(model_uri or default_model_path()))
         state["backend"] = pose
@@ -225,6 +223,14 @@ def load_backend_in_child(
             detector = PersonDetector(model, delegate)
             state["finder"] = PeopleFinder(detector, pose.images(), people)
         state["backend_key"] = key
+
+
+def close_models(state: dict) -> None:
+    """Close the person detector and the pose model ``load_backend_in_child`` put in ``state``."""
+    for held in ("finder", "backend"):
+        if state.get(held) is not None:
+            state[held].close()
+            state[held] = None
 
 
 def analyse_in_child(

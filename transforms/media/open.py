@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import av
 
 from transforms.errors import EmptyFileError, SourceVanishedError
-from transforms.io.filesystems import file_systems
+from transforms.io.filesystems import exists, open_read
 from transforms.io.uris import is_local
 
 
@@ -39,13 +39,9 @@ def open_input(uri: str, **av_options) -> Iterator[av.container.InputContainer]:
         finally:
             container.close()
         return
-    from apache_beam.io.filesystem import CompressionTypes
-
-    if not file_systems().exists(uri):
+    if not exists(uri):
         raise SourceVanishedError(f"{uri} no longer exists")
-    with file_systems().open(
-        uri, mime_type="application/octet-stream", compression_type=CompressionTypes.UNCOMPRESSED
-    ) as handle:
+    with open_read(uri) as handle:
         container = av.open(handle, mode="r", **av_options)
         try:
             yield container
